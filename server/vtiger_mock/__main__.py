@@ -1,0 +1,3 @@
+from vtiger_mock.cli import main
+
+raise SystemExit(main())

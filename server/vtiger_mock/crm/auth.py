@@ -1,0 +1,135 @@
+"""Users as login principals, challenge tokens and webservice sessions (spec §3).
+
+Tokens and sessions are rows in the database: they survive a restart with a file database and
+every server process sees the same ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from vtiger_mock.crm.clock import Clock
+from vtiger_mock.crm.database import DELETED, Database
+from vtiger_mock.crm.records import Actor
+from vtiger_mock.crm.schema import ModuleMeta
+
+TOKEN_LIFETIME = 300  # seconds (AuthToken.php: 60*5)
+
+
+class IdGenerator:
+    """PHP's uniqid() (13 hex chars from the clock) and rand(): the shape of tokens and session ids.
+
+    Seeded, it gives the same sequence on every run (deterministic mode).
+    """
+
+    def __init__(self, clock: Clock, seed: int | None = None) -> None:
+        self._clock = clock
+        self._rng = random.Random(seed)
+        self._seeded = seed is not None
+        self._last = 0
+        self._lock = threading.Lock()
+
+    def uniqid(self) -> str:
+        with self._lock:
+            if self._seeded:
+                micros = self._last + 1 + self._rng.randrange(1, 5000)
+                if micros < 1_700_000_000_000_000:
+                    micros += 1_700_000_000_000_000
+            else:
+                micros = int(self._clock.now() * 1_000_000)
+            # uniqid never repeats within a process: it waits for the next microsecond.
+            micros = max(micros, self._last + 1)
+            self._last = micros
+        seconds, usec = divmod(micros, 1_000_000)
+        return f"{seconds:08x}{usec:05x}"
+
+    def rand_hex(self) -> str:
+        with self._lock:
+            return f"{self._rng.randrange(1, 2**31):x}"
+
+
+def md5_hex(text: str) -> str:
+    return hashlib.md5(text.encode("utf-8")).hexdigest()
+
+
+class Auth:
+    def __init__(self, db: Database, users: ModuleMeta, clock: Clock, ids: IdGenerator) -> None:
+        self.db = db
+        self.users_module = users
+        self.users = db.table_for(users)
+        self.clock = clock
+        self.ids = ids
+
+    # ------------------------------------------------------------------ users
+
+    def find_user_id(self, conn: Connection, user_name: str) -> int | None:
+        """user_name lookup as MySQL's ci collation does it: case-insensitive, live users only."""
+        u = self.users
+        return conn.execute(
+            sa.select(u.c.crmid).where(u.c.user_name == user_name, u.c[DELETED] == 0)
+        ).scalar()
+
+    def user_row(self, conn: Connection, user_id: int) -> dict[str, Any] | None:
+        u = self.users
+        row = conn.execute(sa.select(u).where(u.c.crmid == user_id, u.c[DELETED] == 0)).mappings().first()
+        return dict(row) if row is not None else None
+
+    def actor(self, conn: Connection, user_id: int) -> Actor | None:
+        row = self.user_row(conn, user_id)
+        if row is None:
+            return None
+        return Actor(id=user_id, user_name=str(row.get("user_name") or ""), is_admin=row.get("is_admin") == "on")
+
+    # ------------------------------------------------------------------ tokens
+
+    def issue_token(self, conn: Connection, user_id: int) -> tuple[str, int, int]:
+        """A new challenge token; it replaces the user's previous one."""
+        now = self.clock.epoch()
+        token = self.ids.uniqid()
+        t = self.db.ws_tokens
+        conn.execute(t.delete().where(t.c.userid == user_id))
+        conn.execute(t.insert().values(userid=user_id, token=token, expiretime=now + TOKEN_LIFETIME))
+        return token, now, now + TOKEN_LIFETIME
+
+    def live_token(self, conn: Connection, user_id: int) -> str | None:
+        """The user's token if it has not expired (valid through its expireTime second)."""
+        t = self.db.ws_tokens
+        return conn.execute(
+            sa.select(t.c.token).where(t.c.userid == user_id, t.c.expiretime >= self.clock.epoch())
+        ).scalar()
+
+    # ------------------------------------------------------------------ sessions
+
+    def open_session(self, conn: Connection, user_id: int, session_id: str | None = None) -> str:
+        now = self.clock.epoch()
+        s = self.db.ws_sessions
+        if session_id is not None:
+            conn.execute(s.update().where(s.c.id == session_id).values(userid=user_id, last_seen=now))
+            return session_id
+        # dechex(rand()) . uniqid(): typically 21 lowercase hex characters.
+        session_id = self.ids.rand_hex() + self.ids.uniqid()
+        conn.execute(s.insert().values(id=session_id, userid=user_id, created=now, last_seen=now))
+        return session_id
+
+    def session_user(self, conn: Connection, session_id: str, idle_timeout: int | None) -> int | None:
+        s = self.db.ws_sessions
+        row = conn.execute(sa.select(s.c.userid, s.c.last_seen).where(s.c.id == session_id)).first()
+        if row is None:
+            return None
+        if idle_timeout is not None:
+            now = self.clock.epoch()
+            if now - int(row.last_seen) > idle_timeout:
+                conn.execute(s.delete().where(s.c.id == session_id))
+                return None
+            conn.execute(s.update().where(s.c.id == session_id).values(last_seen=now))
+        return int(row.userid)
+
+    def close_session(self, conn: Connection, session_id: str) -> None:
+        s = self.db.ws_sessions
+        conn.execute(s.delete().where(s.c.id == session_id))

@@ -1,0 +1,157 @@
+"""The SQLite schema: one table per module storage group, built from module metadata.
+
+Layout (close to Vtiger's own, so the same questions are cheap to ask):
+- `crmentity`: one row per CRM record of any module (id sequence, module, owner, times, deleted);
+  sync, id resolution and reference rendering read only this table.
+- one table per `ModuleMeta.table` with a column per field (Calendar, Events and Emails share one);
+- `sequences`: the shared record-id sequence and the per-module record-number counters;
+- `ws_tokens` / `ws_sessions`: challenge tokens and sessions, in the database so that they survive a
+  restart with a file database and are shared by several server processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+from vtiger_mock.crm.schema import FieldMeta, ModuleMeta
+
+# Module tables' system columns.  Underscored: a module may have a field named "deleted" (Currency).
+RECORD_ID = "crmid"
+DELETED = "_deleted"
+
+# Case-insensitive text like MySQL's *_general_ci (ASCII folding), also for the indexes.
+NOCASE_TEXT = sa.Text(collation="NOCASE")
+
+_COLUMN_TYPES: dict[str, sa.types.TypeEngine[object]] = {
+    "integer": sa.Integer(),
+    "decimal": sa.Float(),
+    "boolean": sa.Integer(),
+    "reference": sa.Integer(),
+    "owner": sa.Integer(),
+}
+
+# Fields whose columns get an index: the ones queries and lookups filter on.
+_INDEXED_KINDS = {"reference", "owner"}
+
+
+def _column_type(f: FieldMeta) -> sa.types.TypeEngine[object]:
+    return _COLUMN_TYPES.get(f.kind, NOCASE_TEXT)
+
+
+class Database:
+    """Tables and engine; knows nothing about HTTP or about Vtiger rules."""
+
+    def __init__(self, url: str, modules: Iterable[ModuleMeta]) -> None:
+        self.url = url
+        self.engine = create_engine(url)
+        self.metadata = sa.MetaData()
+        self.crmentity = sa.Table(
+            "crmentity",
+            self.metadata,
+            sa.Column("crmid", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("setype", sa.Text, nullable=False),
+            sa.Column("deleted", sa.Integer, nullable=False, default=0),
+            sa.Column("smownerid", sa.Integer, nullable=False, default=0),
+            sa.Column("modifiedtime", sa.Text, nullable=False),
+            sa.Index("ix_crmentity_modifiedtime", "modifiedtime"),
+        )
+        self.sequences = sa.Table(
+            "sequences",
+            self.metadata,
+            sa.Column("name", sa.Text, primary_key=True),
+            sa.Column("value", sa.Text, nullable=False),
+        )
+        self.ws_tokens = sa.Table(
+            "ws_tokens",
+            self.metadata,
+            sa.Column("userid", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("token", sa.Text, nullable=False),
+            sa.Column("expiretime", sa.Integer, nullable=False),
+        )
+        self.ws_sessions = sa.Table(
+            "ws_sessions",
+            self.metadata,
+            sa.Column("id", sa.Text, primary_key=True),
+            sa.Column("userid", sa.Integer, nullable=False),
+            sa.Column("created", sa.Integer, nullable=False),
+            sa.Column("last_seen", sa.Integer, nullable=False),
+        )
+        self.module_tables: dict[str, sa.Table] = {}
+        self._build_module_tables(list(modules))
+
+    def _build_module_tables(self, modules: list[ModuleMeta]) -> None:
+        columns: dict[str, dict[str, sa.Column[object]]] = {}
+        indexed: dict[str, set[str]] = {}
+        for module in modules:
+            cols = columns.setdefault(module.table, {})
+            idx = indexed.setdefault(module.table, set())
+            for f in module.fields:
+                if f.col not in cols:
+                    cols[f.col] = sa.Column(f.col, _column_type(f), nullable=True)
+                if f.kind in _INDEXED_KINDS or f.name in module.label_fields or f.name == module.unique_field:
+                    idx.add(f.col)
+                if module.numbering and f.name == module.numbering.field:
+                    idx.add(f.col)
+        for table_name, cols in columns.items():
+            table = sa.Table(
+                table_name,
+                self.metadata,
+                sa.Column("crmid", sa.Integer, primary_key=True, autoincrement=False),
+                sa.Column(DELETED, sa.Integer, nullable=False, default=0),
+                *cols.values(),
+            )
+            for col in sorted(indexed[table_name]):
+                sa.Index(f"ix_{table_name}_{col}", table.c[col])
+            self.module_tables[table_name] = table
+
+    @contextmanager
+    def transaction(self, write: bool = False) -> Iterator[Connection]:
+        """One request = one transaction.  Writers take SQLite's write lock up front (BEGIN
+        IMMEDIATE) so that two processes never deadlock upgrading a read lock."""
+        with self.engine.connect() as conn:
+            conn.info["begin"] = "BEGIN IMMEDIATE" if write else "BEGIN"
+            with conn.begin():
+                yield conn
+
+    def table_for(self, module: ModuleMeta) -> sa.Table:
+        return self.module_tables[module.table]
+
+    def create_all(self) -> None:
+        self.metadata.create_all(self.engine)
+
+    def is_empty(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(self.sequences)).scalar_one() == 0
+
+
+def create_engine(url: str) -> Engine:
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        # One shared in-memory database for every thread of this process.
+        engine = sa.create_engine(
+            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    else:
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: object, _record: object) -> None:
+        # Let SQLAlchemy's "begin" event (below) decide how a transaction starts.
+        dbapi_conn.isolation_level = None  # type: ignore[attr-defined]
+        cur = dbapi_conn.cursor()  # type: ignore[attr-defined]
+        if url not in ("sqlite://", "sqlite:///:memory:"):
+            # WAL: readers never block the writer; several server processes can share the file.
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=OFF")
+        cur.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql(conn.info.get("begin", "BEGIN"))
+
+    return engine

@@ -1,0 +1,415 @@
+"""Records: id resolution, create / read / update / revise / delete, and printing them as Vtiger does.
+
+Every method takes the request's connection, so one request is one transaction.  Failures are
+Vtiger's own errors (from the error catalogue), raised in the order real Vtiger checks them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from vtiger_mock.crm.clock import Clock
+from vtiger_mock.crm.database import DELETED, Database
+from vtiger_mock.crm.modules import ModuleRegistry
+from vtiger_mock.crm.schema import FieldMeta, ModuleMeta
+from vtiger_mock.crm.sequences import Sequences
+from vtiger_mock.crm.values import leading_int, php_string, split_ws_id, to_output, to_stored
+from vtiger_mock.protocol import errors
+
+# Vtiger's universal entity columns (vtiger_crmentity), filled by the server on every save.
+CREATED_TIME = "createdtime"
+MODIFIED_TIME = "modifiedtime"
+MODIFIED_BY = "modifiedby"
+
+WriteMode = Literal["create", "update", "revise"]
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The user a request acts as."""
+
+    id: int
+    user_name: str
+    is_admin: bool
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or value == ""
+
+
+class RecordStore:
+    def __init__(self, db: Database, modules: ModuleRegistry, clock: Clock, sequences: Sequences) -> None:
+        self.db = db
+        self.modules = modules
+        self.clock = clock
+        self.sequences = sequences
+        self._groups = modules.get("Groups")
+        self._users = modules.get("Users")
+
+    # ---------------------------------------------------------------- id resolution
+
+    def locate(self, conn: Connection, ws_id: Any) -> tuple[ModuleMeta, int]:
+        """Resolve a webservice id as Retrieve/Update/Revise/Delete do (spec §4.3)."""
+        text = php_string(ws_id) if not _is_empty(ws_id) else ""
+        if not text:
+            raise errors.access_denied_for("id")
+        # The whole id string is compared with the numeric entity id, so MySQL casts "12x5" to 12.
+        prefix_module = self.modules.by_prefix(leading_int(text))
+        if prefix_module is None:
+            raise errors.access_denied_for("id")
+        record_id = leading_int(split_ws_id(text)[1])
+        actual = self.module_of(conn, prefix_module, record_id) if record_id is not None else None
+        if actual is None:
+            raise errors.access_denied()
+        if actual is not prefix_module:
+            raise errors.invalid_id()
+        return prefix_module, record_id  # type: ignore[return-value]
+
+    def module_of(self, conn: Connection, hint: ModuleMeta, record_id: int) -> ModuleMeta | None:
+        """The module a live record belongs to; None for a missing or deleted record."""
+        if hint.kind == "crm":
+            ent = self.db.crmentity
+            setype = conn.execute(
+                sa.select(ent.c.setype).where(ent.c.crmid == record_id, ent.c.deleted == 0)
+            ).scalar()
+            return self.modules.get(setype) if setype is not None else None
+        table = self.db.table_for(hint)
+        found = conn.execute(
+            sa.select(table.c.crmid).where(table.c.crmid == record_id, table.c[DELETED] == 0)
+        ).scalar()
+        return hint if found is not None else None
+
+    # ---------------------------------------------------------------- reading
+
+    def fetch_row(self, conn: Connection, module: ModuleMeta, record_id: int) -> Row | None:
+        table = self.db.table_for(module)
+        row = conn.execute(
+            sa.select(table).where(table.c.crmid == record_id, table.c[DELETED] == 0)
+        ).mappings().first()
+        return dict(row) if row is not None else None
+
+    def retrieve(self, conn: Connection, module: ModuleMeta, record_id: int) -> dict[str, str]:
+        row = self.fetch_row(conn, module, record_id)
+        if row is None:
+            raise errors.access_denied()
+        return self.render(conn, module, [row], with_label=True)[0]
+
+    # ---------------------------------------------------------------- printing
+
+    def render(
+        self,
+        conn: Connection,
+        module: ModuleMeta,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        with_label: bool = False,
+        fields: Sequence[FieldMeta] | None = None,
+        with_id: bool = True,
+    ) -> list[dict[str, str]]:
+        """Stored rows → Vtiger's output objects: every value a string, ids as <prefix>x<id>."""
+        shown = list(module.fields) if fields is None else list(fields)
+        printer = _Printer(self, conn, module, shown, rows)
+        out = []
+        for row in rows:
+            record: dict[str, str] = {}
+            for f in shown:
+                record[f.name] = printer.value(f, row.get(f.col))
+            if with_id:
+                record["id"] = f"{module.id_prefix}x{row['crmid']}"
+            if with_label:
+                label = self.label_of(module, row)
+                if label:
+                    record["label"] = label
+            out.append(record)
+        order = module.retrieve_order if with_label else (module.query_order if fields is None else None)
+        if order:
+            out = [_reorder(r, order) for r in out]
+        return out
+
+    def label_of(self, module: ModuleMeta, row: Mapping[str, Any]) -> str:
+        parts = []
+        for name in module.label_fields:
+            f = module.field(name)
+            if f is not None:
+                value = to_output(f, row.get(f.col))
+                if value:
+                    parts.append(value)
+        return " ".join(parts)
+
+    def ws_ids_of(self, conn: Connection, ids: Iterable[int], targets: Sequence[str]) -> dict[int, str]:
+        """For reference values: the first target module holding a live record with that id."""
+        wanted = {i for i in ids if i}
+        found: dict[int, str] = {}
+        if not wanted:
+            return found
+        crm_targets = [t for t in targets if (m := self.modules.get(t)) is not None and m.kind == "crm"]
+        if crm_targets:
+            ent = self.db.crmentity
+            setypes = dict(
+                conn.execute(
+                    sa.select(ent.c.crmid, ent.c.setype).where(
+                        ent.c.crmid.in_(wanted), ent.c.deleted == 0
+                    )
+                ).all()
+            )
+        for target in targets:
+            m = self.modules.get(target)
+            if m is None:
+                continue
+            remaining = wanted - found.keys()
+            if not remaining:
+                break
+            if m.kind == "crm":
+                hits = {i for i in remaining if setypes.get(i) == target}
+            else:
+                table = self.db.table_for(m)
+                hits = set(
+                    conn.execute(
+                        sa.select(table.c.crmid).where(table.c.crmid.in_(remaining), table.c[DELETED] == 0)
+                    ).scalars()
+                )
+            for i in hits:
+                found[i] = f"{m.id_prefix}x{i}"
+        return found
+
+    def owner_ids(self, conn: Connection, ids: Iterable[int]) -> dict[int, str]:
+        """Owners print as 20x<id> when a group has the id (groups are checked first), else 19x<id>."""
+        wanted = {i for i in ids if i is not None}
+        found: dict[int, str] = {}
+        for m in (self._groups, self._users):
+            if m is None or not wanted:
+                continue
+            table = self.db.table_for(m)
+            hits = conn.execute(
+                sa.select(table.c.crmid).where(table.c.crmid.in_(wanted - found.keys()))
+            ).scalars()
+            for i in hits:
+                found[i] = f"{m.id_prefix}x{i}"
+        return found
+
+    # ---------------------------------------------------------------- writing
+
+    def create(self, conn: Connection, module: ModuleMeta, element: Any, actor: Actor) -> dict[str, str]:
+        values = self.prepare(conn, module, element, actor, "create")
+        now = self.clock.timestamp()
+        record_id = self.sequences.next_id(conn) if module.kind == "crm" else self._next_actor_id(conn, module)
+        for f in module.fields:
+            if f.name not in values:
+                values[f.col] = f.default
+        self._stamp(module, values, now, actor, created=True)
+        if module.numbering is not None:
+            num_field = module.field(module.numbering.field)
+            if num_field is not None:
+                values[num_field.col] = self.sequences.next_record_number(conn, module)
+        self._check_duplicate(conn, module, values, None)
+        target = self._store_module(module, values)
+        if target.kind == "crm":
+            conn.execute(
+                self.db.crmentity.insert().values(
+                    crmid=record_id,
+                    setype=target.name,
+                    deleted=0,
+                    smownerid=self._owner_of(module, values) or 0,
+                    modifiedtime=now,
+                )
+            )
+        conn.execute(self.db.table_for(module).insert().values({"crmid": record_id, DELETED: 0, **values}))
+        return self.retrieve(conn, target, record_id)
+
+    def update(
+        self, conn: Connection, element: Any, actor: Actor, mode: Literal["update", "revise"]
+    ) -> dict[str, str]:
+        if not isinstance(element, dict):
+            if mode == "revise" and element is not None:
+                raise errors.mandatory_generic()
+            element = {}
+        module, record_id = self.locate(conn, element.get("id"))
+        values = self.prepare(conn, module, element, actor, mode)
+        current = self.fetch_row(conn, module, record_id)
+        if current is None:  # raced with a delete
+            raise errors.access_denied()
+        merged = {**current, **values}
+        self._stamp(module, merged, self.clock.timestamp(), actor, created=False)
+        self._check_duplicate(conn, module, merged, record_id)
+        changes = {k: v for k, v in merged.items() if k not in ("crmid", DELETED)}
+        conn.execute(
+            self.db.table_for(module).update().where(self.db.table_for(module).c.crmid == record_id).values(**changes)
+        )
+        target = self._store_module(module, merged)
+        if module.kind == "crm":
+            ent = self.db.crmentity
+            conn.execute(
+                ent.update()
+                .where(ent.c.crmid == record_id)
+                .values(
+                    setype=target.name,
+                    smownerid=self._owner_of(module, merged) or 0,
+                    modifiedtime=merged.get(MODIFIED_TIME) or self.clock.timestamp(),
+                )
+            )
+        return self.retrieve(conn, target, record_id)
+
+    def delete(self, conn: Connection, ws_id: Any, actor: Actor) -> None:
+        module, record_id = self.locate(conn, ws_id)
+        now = self.clock.timestamp()
+        table = self.db.table_for(module)
+        stamp: dict[str, Any] = {DELETED: 1}
+        if module.field(MODIFIED_TIME) is not None:
+            stamp[module.by_name[MODIFIED_TIME].col] = now
+        if module.field(MODIFIED_BY) is not None:
+            stamp[module.by_name[MODIFIED_BY].col] = actor.id
+        conn.execute(table.update().where(table.c.crmid == record_id).values(**stamp))
+        if module.kind == "crm":
+            ent = self.db.crmentity
+            conn.execute(ent.update().where(ent.c.crmid == record_id).values(deleted=1, modifiedtime=now))
+
+    def prepare(
+        self, conn: Connection, module: ModuleMeta, element: Any, actor: Actor, mode: WriteMode
+    ) -> Row:
+        """Validate a client element and turn it into stored column values (spec §6.1, §6.3, §6.4)."""
+        if not isinstance(element, dict):
+            element = {}
+        element = dict(element)
+        element.pop("id", None)
+        # References: a known prefix, of a module the field may point to (existence is not checked).
+        resolved: dict[str, Any] = {}
+        for f in module.fields:
+            if f.kind != "reference" or f.name not in element or f.readonly:
+                continue
+            raw = element[f.name]
+            if _is_empty(raw):
+                if mode == "revise":
+                    resolved[f.name] = None  # revise passes "" through and clears the reference
+                else:
+                    del element[f.name]  # create/update drop it: update keeps the old value
+                continue
+            prefix_text, id_text = split_ws_id(php_string(raw))
+            target = self.modules.by_prefix(leading_int(prefix_text))
+            if target is None:
+                raise errors.access_denied_for("id")
+            if target.name not in f.refers_to:
+                raise errors.reference_invalid(f.name)
+            resolved[f.name] = leading_int(id_text)
+        # Mandatory fields: all of them on create/update, only the supplied ones on revise.
+        for f in module.mandatory_fields:
+            if mode == "revise" and f.name not in element:
+                continue
+            if f.name not in element or _is_empty(element[f.name]):
+                raise errors.mandatory_missing(f.name)
+        values: Row = {}
+        for f in module.fields:
+            if f.name not in element or f.readonly:
+                continue
+            if f.name in resolved:
+                values[f.col] = resolved[f.name]
+            elif f.kind == "owner":
+                values[f.col] = self._owner_input(element[f.name], actor)
+            else:
+                values[f.col] = to_stored(f, element[f.name])
+        return values
+
+    # ---------------------------------------------------------------- helpers
+
+    def _owner_input(self, raw: Any, actor: Actor) -> int:
+        # The prefix is not checked ("11x1" means user 1); a value without "x" means the current user.
+        text = php_string(raw)
+        if "x" not in text:
+            return actor.id
+        owner = leading_int(split_ws_id(text)[1])
+        return owner if owner is not None else actor.id
+
+    def _owner_of(self, module: ModuleMeta, values: Mapping[str, Any]) -> int | None:
+        for f in module.fields:
+            if f.kind == "owner":
+                value = values.get(f.col)
+                return int(value) if value is not None else None
+        return None
+
+    def _stamp(self, module: ModuleMeta, values: Row, now: str, actor: Actor, *, created: bool) -> None:
+        if created and module.field(CREATED_TIME) is not None:
+            values[module.by_name[CREATED_TIME].col] = now
+        if module.field(MODIFIED_TIME) is not None:
+            values[module.by_name[MODIFIED_TIME].col] = now
+        if module.field(MODIFIED_BY) is not None:
+            values[module.by_name[MODIFIED_BY].col] = actor.id
+
+    def _store_module(self, module: ModuleMeta, values: Mapping[str, Any]) -> ModuleMeta:
+        """The module a saved row belongs to (a Calendar record without activitytype Task is an Event)."""
+        if module.selector is None:
+            return module
+        return self.modules.module_of_row(module, dict(values))
+
+    def _check_duplicate(
+        self, conn: Connection, module: ModuleMeta, values: Mapping[str, Any], record_id: int | None
+    ) -> None:
+        if module.allow_duplicates or module.unique_field is None:
+            return
+        f = module.field(module.unique_field)
+        if f is None:
+            return
+        value = values.get(f.col)
+        if _is_empty(value):
+            return
+        table = self.db.table_for(module)
+        column = table.c[f.col]
+        # MySQL's ci collation: case-insensitive, trailing spaces ignored.
+        query = sa.select(table.c.crmid).where(
+            sa.func.rtrim(column) == str(value).rstrip(), table.c[DELETED] == 0
+        )
+        if record_id is not None:
+            query = query.where(table.c.crmid != record_id)
+        if conn.execute(query.limit(1)).first() is not None:
+            raise errors.duplicate_detected()
+
+    def _next_actor_id(self, conn: Connection, module: ModuleMeta) -> int:
+        table = self.db.table_for(module)
+        current = conn.execute(sa.select(sa.func.max(table.c.crmid))).scalar()
+        return int(current or 0) + 1
+
+
+class _Printer:
+    """Prints one batch of rows, looking up every referenced id of the batch in one query per field."""
+
+    def __init__(
+        self,
+        store: RecordStore,
+        conn: Connection,
+        module: ModuleMeta,
+        fields: Sequence[FieldMeta],
+        rows: Sequence[Mapping[str, Any]],
+    ) -> None:
+        self._refs: dict[str, dict[int, str]] = {}
+        owners: set[int] = set()
+        for f in fields:
+            if f.kind == "reference":
+                ids = {int(v) for r in rows if (v := r.get(f.col)) not in (None, "")}
+                self._refs[f.name] = store.ws_ids_of(conn, ids, f.refers_to)
+            elif f.kind == "owner":
+                owners.update(int(v) for r in rows if (v := r.get(f.col)) is not None)
+        self._owners = store.owner_ids(conn, owners) if owners else {}
+
+    def value(self, f: FieldMeta, stored: Any) -> str:
+        if f.kind == "reference":
+            if stored in (None, ""):
+                return ""
+            return self._refs[f.name].get(int(stored), "")
+        if f.kind == "owner":
+            if stored is None:
+                return ""
+            return self._owners.get(int(stored), str(stored))
+        return to_output(f, stored)
+
+
+def _reorder(record: dict[str, str], order: Sequence[str]) -> dict[str, str]:
+    out = {k: record[k] for k in order if k in record}
+    for k, v in record.items():
+        if k not in out:
+            out[k] = v
+    return out

@@ -1,0 +1,56 @@
+"""Counters: the one record-id sequence shared by all CRM modules, and per-module record numbers.
+
+Both live in the database and are advanced inside the writing transaction, so concurrent creates
+(even from several server processes) never get the same id or number, and ids are never reused.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from vtiger_mock.crm.database import Database
+from vtiger_mock.crm.schema import ModuleMeta
+
+CRMID = "crmid"
+
+
+def _increment(counter: str) -> str:
+    """Add one, keeping leading zeros as Vtiger's vtiger_modentity_num does ("007" → "008")."""
+    return str(int(counter) + 1).zfill(len(counter))
+
+
+class Sequences:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def init(self, conn: Connection, modules: list[ModuleMeta], first_crmid: int) -> None:
+        rows = [{"name": CRMID, "value": str(first_crmid - 1)}]
+        rows += [
+            {"name": f"num:{m.name}", "value": m.numbering.start}
+            for m in modules
+            if m.numbering is not None
+        ]
+        conn.execute(self.db.sequences.insert(), rows)
+
+    def _get(self, conn: Connection, name: str) -> str | None:
+        seq = self.db.sequences
+        return conn.execute(sa.select(seq.c.value).where(seq.c.name == name)).scalar()
+
+    def _set(self, conn: Connection, name: str, value: str) -> None:
+        seq = self.db.sequences
+        if conn.execute(seq.update().where(seq.c.name == name).values(value=value)).rowcount == 0:
+            conn.execute(seq.insert().values(name=name, value=value))
+
+    def next_id(self, conn: Connection) -> int:
+        value = int(self._get(conn, CRMID) or "0") + 1
+        self._set(conn, CRMID, str(value))
+        return value
+
+    def next_record_number(self, conn: Connection, module: ModuleMeta) -> str:
+        """prefix + current counter; the counter then moves on by one."""
+        assert module.numbering is not None
+        name = f"num:{module.name}"
+        current = self._get(conn, name) or module.numbering.start
+        self._set(conn, name, _increment(current))
+        return f"{module.numbering.prefix}{current}"

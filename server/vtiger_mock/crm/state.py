@@ -1,0 +1,120 @@
+"""The CRM: everything the emulator knows, built from a profile and a database URL.
+
+No HTTP in here: tests and the admin API use this object directly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from vtiger_mock.crm.auth import Auth, IdGenerator
+from vtiger_mock.crm.clock import Clock
+from vtiger_mock.crm.database import DELETED, Database
+from vtiger_mock.crm.modules import ModuleRegistry
+from vtiger_mock.crm.records import RecordStore
+from vtiger_mock.crm.schema import load_modules
+from vtiger_mock.crm.sequences import Sequences
+from vtiger_mock.crm.values import from_output, split_ws_id
+
+ACCESS_KEY_PLACEHOLDER = "<ACCESSKEY>"
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    vtiger_version: str
+    api_version: str
+    first_crmid: int
+    first_user_id: int
+    login_user_fields: dict[str, str]
+    directory: Path
+
+    @classmethod
+    def load(cls, directory: Path) -> Profile:
+        data = json.loads((directory / "profile.json").read_text(encoding="utf-8"))
+        return cls(
+            name=data["name"],
+            vtiger_version=data["vtigerVersion"],
+            api_version=data["apiVersion"],
+            first_crmid=int(data.get("firstCrmid", 1)),
+            first_user_id=int(data.get("firstUserId", 2)),
+            login_user_fields=dict(data.get("loginUserFields", {})),
+            directory=directory,
+        )
+
+
+class CRM:
+    def __init__(
+        self,
+        profile_dir: Path,
+        database_url: str = "sqlite://",
+        *,
+        admin_access_key: str,
+        clock: Clock | None = None,
+        seed: int | None = None,
+    ) -> None:
+        self.profile = Profile.load(profile_dir)
+        self.clock = clock or Clock()
+        self.modules = ModuleRegistry(load_modules(profile_dir / "modules"))
+        self.db = Database(database_url, self.modules)
+        self.sequences = Sequences(self.db)
+        self.records = RecordStore(self.db, self.modules, self.clock, self.sequences)
+        self.ids = IdGenerator(self.clock, seed)
+        self.auth = Auth(self.db, self.modules["Users"], self.clock, self.ids)
+        self.admin_access_key = admin_access_key
+
+    def initialize(self) -> None:
+        """Create the tables; a new database gets the records of a fresh install."""
+        self.db.create_all()
+        if self.db.is_empty():
+            with self.db.transaction(write=True) as conn:
+                self.sequences.init(conn, list(self.modules), self.profile.first_crmid)
+                self.load_records(conn, self._initial_records())
+
+    def _initial_records(self) -> dict[str, list[dict[str, str]]]:
+        data: dict[str, list[dict[str, str]]] = json.loads(
+            (self.profile.directory / "initial.json").read_text(encoding="utf-8")
+        )
+        for user in data.get("Users", []):
+            if user.get("accesskey") == ACCESS_KEY_PLACEHOLDER:
+                user["accesskey"] = self.admin_access_key
+        return data
+
+    def load_records(self, conn: Connection, records: dict[str, list[dict[str, Any]]]) -> None:
+        """Insert records given as printed values (fixture or dump format), keeping their ids."""
+        for module_name, rows in records.items():
+            module = self.modules[module_name]
+            table = self.db.table_for(module)
+            for printed in rows:
+                record_id = int(split_ws_id(printed["id"])[1])
+                values = {
+                    f.col: from_output(f, str(printed[f.name]))
+                    for f in module.fields
+                    if f.name in printed
+                }
+                conn.execute(table.insert().values({"crmid": record_id, DELETED: 0, **values}))
+                if module.kind == "crm":
+                    owner = next((values.get(f.col) for f in module.fields if f.kind == "owner"), 0)
+                    conn.execute(
+                        self.db.crmentity.insert().values(
+                            crmid=record_id,
+                            setype=module.name,
+                            deleted=0,
+                            smownerid=owner or 0,
+                            modifiedtime=values.get("modifiedtime") or self.clock.timestamp(),
+                        )
+                    )
+
+    def record_counts(self) -> dict[str, int]:
+        ent = self.db.crmentity
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(ent.c.setype, sa.func.count()).where(ent.c.deleted == 0).group_by(ent.c.setype)
+            ).all()
+        return {str(name): int(n) for name, n in rows}

@@ -1,0 +1,50 @@
+"""listtypes and describe (spec §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vtiger_mock.crm.schema import ModuleMeta
+from vtiger_mock.protocol import errors
+from vtiger_mock.protocol.context import Context
+
+
+def _has_field_type(module: ModuleMeta, wanted: set[str]) -> bool:
+    return any(f.describe is not None and f.type_name in wanted for f in module.fields)
+
+
+def listtypes(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    wanted = params["fieldTypeList"]
+    modules = list(ctx.crm.modules)
+    # Only a non-empty JSON array filters; anything else (bad JSON, a string, []) lists everything.
+    if isinstance(wanted, list) and wanted:
+        names = {str(w) for w in wanted if isinstance(w, (str, int, float))}
+        modules = [m for m in modules if _has_field_type(m, names)]
+    information = {
+        m.name: {"isEntity": m.is_entity, "label": m.label, "singular": m.singular} for m in modules
+    }
+    # PHP encodes an empty array as [], not {}.
+    return {"types": [m.name for m in modules], "information": information or []}
+
+
+def describe(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
+    name = params["elementType"]
+    module = ctx.crm.modules.get(name)
+    if module is None:
+        raise errors.access_denied_for_name(name or "")
+    return describe_module(module)
+
+
+def describe_module(module: ModuleMeta) -> dict[str, Any]:
+    entries = {f.name: f.describe for f in module.fields if f.describe is not None}
+    if module.id_field is not None:
+        entries["id"] = module.id_field
+    order = module.describe_order or tuple(entries)
+    fields = [entries[n] for n in order if n in entries]
+    out: dict[str, Any] = {}
+    for key, value in module.describe.items():
+        if key == "idPrefix":
+            out["fields"] = fields
+        out[key] = value
+    out.setdefault("fields", fields)
+    return out

@@ -1,0 +1,33 @@
+"""create, retrieve, update, revise, delete (spec §6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vtiger_mock.protocol import errors
+from vtiger_mock.protocol.context import Context
+
+
+def create(ctx: Context, params: dict[str, Any]) -> dict[str, str]:
+    module = ctx.crm.modules.get(params["elementType"])
+    if module is None:
+        raise errors.access_denied()
+    return ctx.crm.records.create(ctx.conn, module, params["element"], ctx.actor)
+
+
+def retrieve(ctx: Context, params: dict[str, Any]) -> dict[str, str]:
+    module, record_id = ctx.crm.records.locate(ctx.conn, params["id"])
+    return ctx.crm.records.retrieve(ctx.conn, module, record_id)
+
+
+def update(ctx: Context, params: dict[str, Any]) -> dict[str, str]:
+    return ctx.crm.records.update(ctx.conn, params["element"], ctx.actor, "update")
+
+
+def revise(ctx: Context, params: dict[str, Any]) -> dict[str, str]:
+    return ctx.crm.records.update(ctx.conn, params["element"], ctx.actor, "revise")
+
+
+def delete(ctx: Context, params: dict[str, Any]) -> dict[str, str]:
+    ctx.crm.records.delete(ctx.conn, params["id"], ctx.actor)
+    return {"status": "successful"}

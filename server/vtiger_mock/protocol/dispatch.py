@@ -1,0 +1,94 @@
+"""webservice.php: from a parsed request to an envelope, in the order real Vtiger does things."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.responses import Response
+
+from vtiger_mock.crm.state import CRM
+from vtiger_mock.protocol import envelope, errors
+from vtiger_mock.protocol.context import Context
+from vtiger_mock.protocol.registry import Operation, OperationRegistry
+from vtiger_mock.protocol.request import WsRequest
+from vtiger_mock.settings import Settings
+
+log = logging.getLogger("vtiger_mock")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)  # PHP's json_decode knows no NaN / Infinity
+
+
+def decode_json(text: str) -> Any:
+    """PHP json_decode($v, true): anything it cannot decode becomes null, never an error."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        return None
+
+
+def operation_params(op: Operation, request: WsRequest) -> dict[str, Any]:
+    """GET-type operations read only the query string, POST-type only the body (OperationManager);
+    falsy values ("" and "0") count as missing (vtws_getParameter)."""
+    source = request.query if op.http_type == "GET" else request.body
+    params: dict[str, Any] = {}
+    for name, kind in op.params:
+        value = source.get(name)
+        if value is None or value in ("", "0"):
+            params[name] = None
+        elif kind == "encoded":
+            params[name] = decode_json(value)
+        else:
+            params[name] = value
+    return params
+
+
+class Dispatcher:
+    def __init__(self, crm: CRM, registry: OperationRegistry, settings: Settings) -> None:
+        self.crm = crm
+        self.registry = registry
+        self.settings = settings
+
+    def handle(self, request: WsRequest) -> Response:
+        op = self.registry.get(request.operation)
+        fmt = request.request_param("format")
+        if op is None or (fmt not in (None, "") and fmt != "json"):
+            # Thrown outside webservice.php's try block: PHP answers 500 with an empty body.
+            return envelope.uncaught()
+        try:
+            with self.crm.db.transaction(write=op.http_type == "POST") as conn:
+                result = self._run(op, request, conn)
+            return envelope.success(result)
+        except errors.WebServiceError as error:
+            return envelope.failure(error)
+        except Exception:
+            # Any other failure inside a handler is Vtiger's INTERNAL_SERVER_ERROR, never a traceback.
+            log.exception("operation %s failed", op.name)
+            return envelope.failure(errors.internal_error())
+
+    def _run(self, op: Operation, request: WsRequest, conn: Any) -> Any:
+        if op.extends_session and "operation" not in request.body:
+            raise errors.authentication_required()
+        session_id = request.session_name
+        user_id: int | None = None
+        if session_id is not None and not op.extends_session:
+            user_id = self.crm.auth.session_user(conn, session_id, self.settings.session_idle_timeout)
+            if user_id is None:
+                raise errors.invalid_session()
+        if session_id is None and not op.prelogin:
+            raise errors.authentication_required()
+        actor = self.crm.auth.actor(conn, user_id) if user_id is not None else None
+        if user_id is not None and actor is None and not op.prelogin:
+            raise errors.authentication_required()  # the session's user was deleted
+        context = Context(
+            crm=self.crm,
+            settings=self.settings,
+            request=request,
+            conn=conn,
+            session_id=session_id,
+            actor_or_none=actor,
+        )
+        return op.handler(context, operation_params(op, request))
