@@ -133,14 +133,15 @@ class Replayer:
         note = exchange.get("note", "") or ""
         if "expiretime forced" in note:
             self.clock.advance(301)  # the recording expired the token in the database
+        if exchange["http_status"] == 500 and operation in PHP8_CRASH_OPERATIONS:
+            # PHP 8 failed calling the handler, before it did anything: the emulator works like
+            # PHP 7, so sending the request would change state the recording never changed.
+            return Outcome(exchange["name"], operation, False, skipped="PHP 8 crash in stock 8.2.0")
         if exchange["method"] == "GET":
             response = self.client.get("/webservice.php", params={**params, **query})
         else:
             response = self.client.post("/webservice.php", params=query or None, data=params)
         expected = exchange["response_json"]
-        if exchange["http_status"] == 500 and operation in PHP8_CRASH_OPERATIONS:
-            self._learn(operation, None, response)
-            return Outcome(exchange["name"], operation, False, skipped="PHP 8 crash in stock 8.2.0")
         if exchange.get("content_type", "").startswith("text/html") and exchange["http_status"] == 200:
             self._learn(operation, None, response)
             return Outcome(exchange["name"], operation, False, skipped="not a webservice answer")

@@ -84,7 +84,13 @@ class Auth:
         row = self.user_row(conn, user_id)
         if row is None:
             return None
-        return Actor(id=user_id, user_name=str(row.get("user_name") or ""), is_admin=row.get("is_admin") == "on")
+        decimals = str(row.get("no_of_currency_decimals") or "2")
+        return Actor(
+            id=user_id,
+            user_name=str(row.get("user_name") or ""),
+            is_admin=row.get("is_admin") == "on",
+            currency_decimals=int(decimals) if decimals.isdigit() else 2,
+        )
 
     # ------------------------------------------------------------------ tokens
 

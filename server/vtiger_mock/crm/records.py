@@ -26,6 +26,9 @@ CREATED_TIME = "createdtime"
 MODIFIED_TIME = "modifiedtime"
 MODIFIED_BY = "modifiedby"
 
+# uitype 52: a user reference the server fills in (modifiedby, creator).
+USER_REFERENCE_UITYPE = 52
+
 WriteMode = Literal["create", "update", "revise"]
 
 Row = dict[str, Any]
@@ -38,6 +41,8 @@ class Actor:
     id: int
     user_name: str
     is_admin: bool
+    # The user's "no_of_currency_decimals" preference: currency input is rounded to it.
+    currency_decimals: int = 2
 
 
 def _is_empty(value: Any) -> bool:
@@ -123,14 +128,14 @@ class RecordStore:
                 record[f.name] = printer.value(f, row.get(f.col))
             if with_id:
                 record["id"] = f"{module.id_prefix}x{row['crmid']}"
-            if with_label:
+            if with_label and module.kind == "crm":  # only CRM records carry a label
                 label = self.label_of(module, row)
                 if label:
                     record["label"] = label
             out.append(record)
         order = module.retrieve_order if with_label else (module.query_order if fields is None else None)
         if order:
-            out = [_reorder(r, order) for r in out]
+            out = [{k: r[k] for k in order if k in r} for r in out]
         return out
 
     def label_of(self, module: ModuleMeta, row: Mapping[str, Any]) -> str:
@@ -208,6 +213,10 @@ class RecordStore:
             num_field = module.field(module.numbering.field)
             if num_field is not None:
                 values[num_field.col] = self.sequences.next_record_number(conn, module)
+        for f in module.fields:
+            # Readonly user references (creator, smcreatorid) name whoever created the record.
+            if f.readonly and f.uitype == USER_REFERENCE_UITYPE:
+                values[f.col] = actor.id
         self._check_duplicate(conn, module, values, None)
         target = self._store_module(module, values)
         if target.kind == "crm":
@@ -221,7 +230,9 @@ class RecordStore:
                 )
             )
         conn.execute(self.db.table_for(module).insert().values({"crmid": record_id, DELETED: 0, **values}))
-        return self.retrieve(conn, target, record_id)
+        # The answer is printed as the requested module even when the row is filed under another
+        # (a Calendar record without activitytype Task comes back as 9x…, is an Event afterwards).
+        return self.retrieve(conn, module, record_id)
 
     def update(
         self, conn: Connection, element: Any, actor: Actor, mode: Literal["update", "revise"]
@@ -281,7 +292,7 @@ class RecordStore:
         # References: a known prefix, of a module the field may point to (existence is not checked).
         resolved: dict[str, Any] = {}
         for f in module.fields:
-            if f.kind != "reference" or f.name not in element or f.readonly:
+            if f.type_name != "reference" or f.name not in element or f.readonly:
                 continue
             raw = element[f.name]
             if _is_empty(raw):
@@ -296,7 +307,8 @@ class RecordStore:
                 raise errors.access_denied_for("id")
             if target.name not in f.refers_to:
                 raise errors.reference_invalid(f.name)
-            resolved[f.name] = leading_int(id_text)
+            if f.kind == "reference":
+                resolved[f.name] = leading_int(id_text)
         # Mandatory fields: all of them on create/update, only the supplied ones on revise.
         for f in module.mandatory_fields:
             if mode == "revise" and f.name not in element:
@@ -311,6 +323,8 @@ class RecordStore:
                 values[f.col] = resolved[f.name]
             elif f.kind == "owner":
                 values[f.col] = self._owner_input(element[f.name], actor)
+            elif f.type_name == "currency":
+                values[f.col] = to_stored(f, element[f.name], decimals=actor.currency_decimals)
             else:
                 values[f.col] = to_stored(f, element[f.name])
         return values
@@ -405,11 +419,3 @@ class _Printer:
                 return ""
             return self._owners.get(int(stored), str(stored))
         return to_output(f, stored)
-
-
-def _reorder(record: dict[str, str], order: Sequence[str]) -> dict[str, str]:
-    out = {k: record[k] for k in order if k in record}
-    for k, v in record.items():
-        if k not in out:
-            out[k] = v
-    return out

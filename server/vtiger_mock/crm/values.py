@@ -15,6 +15,7 @@ from typing import Any
 from vtiger_mock.crm.schema import FieldMeta
 
 MULTIPICKLIST_SEPARATOR = " |##| "
+ZERO_DATE = "0000-00-00"
 
 _LEADING_NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -81,14 +82,16 @@ def parse_date(value: Any) -> str | None:
             return None
         d, m, y = (int(g) for g in dmy.groups())
     if not _valid_date(y, m, d):
-        return None
+        # MySQL (non-strict) keeps an impossible day of a real month as the zero date.
+        return ZERO_DATE if 1 <= m <= 12 and 1 <= d <= 31 else None
     return f"{y:04d}-{m:02d}-{d:02d}"
 
 
-def to_stored(f: FieldMeta, value: Any) -> Any:
+def to_stored(f: FieldMeta, value: Any, *, decimals: int | None = None) -> Any:
     """Convert one client-supplied value (already JSON-decoded) to what the column stores.
 
-    References and owners are resolved by the caller (they need the module registry).
+    References and owners are resolved by the caller (they need the module registry).  `decimals`
+    rounds further, as currency input is rounded to the user's currency decimal places.
     """
     kind = f.kind
     if kind == "integer":
@@ -98,6 +101,8 @@ def to_stored(f: FieldMeta, value: Any) -> Any:
         number = mysql_number(value)
         if number is None:
             return None
+        if decimals is not None:
+            number = _round(number, decimals)
         return _round(number, f.scale)
     if kind == "boolean":
         # CRMEntity stores 1 only for "on", 1, "1" or true (PHP loose == 1 against the raw value).
@@ -136,7 +141,8 @@ def to_output(f: FieldMeta, stored: Any) -> str:
             return str(stored)
         scale = f.scale if f.scale is not None else 8
         try:
-            return str(Decimal(repr(float(stored))).quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP))
+            quantized = Decimal(repr(float(stored))).quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+            return format(quantized, "f")
         except InvalidOperation:
             return str(stored)
     if kind in ("integer", "boolean"):
