@@ -13,6 +13,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from vtiger_mock.crm import specials
 from vtiger_mock.crm.clock import Clock
 from vtiger_mock.crm.database import DELETED, Database
 from vtiger_mock.crm.modules import ModuleRegistry
@@ -117,13 +118,13 @@ class RecordStore:
         with_label: bool = False,
         fields: Sequence[FieldMeta] | None = None,
         with_id: bool = True,
-    ) -> list[dict[str, str]]:
+    ) -> list[dict[str, Any]]:
         """Stored rows → Vtiger's output objects: every value a string, ids as <prefix>x<id>."""
         shown = list(module.fields) if fields is None else list(fields)
         printer = _Printer(self, conn, module, shown, rows)
         out = []
         for row in rows:
-            record: dict[str, str] = {}
+            record: dict[str, Any] = {}
             for f in shown:
                 record[f.name] = printer.value(f, row.get(f.col))
             if with_id:
@@ -209,6 +210,7 @@ class RecordStore:
             if f.name not in values:
                 values[f.col] = f.default
         self._stamp(module, values, now, actor, created=True)
+        specials.compute(module, values, _supplied(element), created=True)
         if module.numbering is not None:
             num_field = module.field(module.numbering.field)
             if num_field is not None:
@@ -248,6 +250,7 @@ class RecordStore:
             raise errors.access_denied()
         merged = {**current, **values}
         self._stamp(module, merged, self.clock.timestamp(), actor, created=False)
+        specials.compute(module, merged, _supplied(element), created=False)
         self._check_duplicate(conn, module, merged, record_id)
         changes = {k: v for k, v in merged.items() if k not in ("crmid", DELETED)}
         conn.execute(
@@ -289,6 +292,7 @@ class RecordStore:
             element = {}
         element = dict(element)
         element.pop("id", None)
+        specials.normalise_input(module, element)
         # References: a known prefix, of a module the field may point to (existence is not checked).
         resolved: dict[str, Any] = {}
         for f in module.fields:
@@ -315,6 +319,10 @@ class RecordStore:
                 continue
             if f.name not in element or _is_empty(element[f.name]):
                 raise errors.mandatory_missing(f.name)
+        if module.is_inventory and mode == "create":
+            items = element.get("LineItems")
+            if not isinstance(items, list) or not items:
+                raise errors.line_items_missing()
         values: Row = {}
         for f in module.fields:
             if f.name not in element or f.readonly:
@@ -323,6 +331,8 @@ class RecordStore:
                 values[f.col] = resolved[f.name]
             elif f.kind == "owner":
                 values[f.col] = self._owner_input(element[f.name], actor)
+            elif (special := specials.stored_input(f, element[f.name])) is not None:
+                values[f.col] = special
             elif f.type_name == "currency":
                 values[f.col] = to_stored(f, element[f.name], decimals=actor.currency_decimals)
             else:
@@ -409,7 +419,7 @@ class _Printer:
                 owners.update(int(v) for r in rows if (v := r.get(f.col)) is not None)
         self._owners = store.owner_ids(conn, owners) if owners else {}
 
-    def value(self, f: FieldMeta, stored: Any) -> str:
+    def value(self, f: FieldMeta, stored: Any) -> Any:
         if f.kind == "reference":
             if stored in (None, ""):
                 return ""
@@ -418,4 +428,12 @@ class _Printer:
             if stored is None:
                 return ""
             return self._owners.get(int(stored), str(stored))
+        if f.special == "productCurrency" and f.kind == "decimal":
+            # Printed as a raw JSON number, the one non-string value of a retrieve.
+            number = float(stored or 0)
+            return int(number) if number.is_integer() else number
         return to_output(f, stored)
+
+
+def _supplied(element: Any) -> set[str]:
+    return set(element) if isinstance(element, dict) else set()

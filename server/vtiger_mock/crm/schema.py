@@ -47,6 +47,9 @@ class FieldMeta:
     describe: dict[str, Any] | None = None
     # Physical column name in the module's table; defaults to the field name.
     column: str = ""
+    # A value rule beyond the kind (fixtures/README.md: computedDuration, emailParent, ...).
+    special: str | None = None
+    presence: int = 0  # 1 = hidden from describe (still printed by retrieve for admins)
 
     @property
     def col(self) -> str:
@@ -84,6 +87,8 @@ class ModuleMeta:
     is_entity: bool
     kind: ModuleKind
     table: str
+    # Vtiger's handler class; "VtigerInventoryOperation" modules carry line items.
+    handler: str
     fields: tuple[FieldMeta, ...]  # in retrieve/query output order, `id` excluded
     label_fields: tuple[str, ...] = ()
     allow_duplicates: bool = True
@@ -112,6 +117,10 @@ class ModuleMeta:
         return [f for f in self.fields if f.mandatory]
 
     @property
+    def is_inventory(self) -> bool:
+        return self.handler == "VtigerInventoryOperation"
+
+    @property
     def ws_prefix(self) -> str:
         return f"{self.id_prefix}x"
 
@@ -129,6 +138,8 @@ def _field_from_json(data: dict[str, Any]) -> FieldMeta:
         default=data.get("default"),
         describe=data.get("describe"),
         column=data.get("column", ""),
+        special=data.get("special"),
+        presence=int(data.get("presence", 0)),
     )
 
 
@@ -143,6 +154,7 @@ def module_from_json(data: dict[str, Any]) -> ModuleMeta:
         is_entity=bool(data["isEntity"]),
         kind=data["kind"],
         table=data["table"],
+        handler=data.get("handler", "VtigerModuleOperation"),
         fields=tuple(_field_from_json(f) for f in data["fields"]),
         label_fields=tuple(data.get("labelFields", ())),
         allow_duplicates=bool(data.get("allowDuplicates", True)),

@@ -34,6 +34,8 @@ class Profile:
     first_user_id: int
     login_user_fields: dict[str, str]
     directory: Path
+    # vtiger_ws_fieldtype: uitype → the type name listtypes' fieldTypeList filter matches.
+    ws_field_types: dict[int, str]
 
     @classmethod
     def load(cls, directory: Path) -> Profile:
@@ -46,6 +48,7 @@ class Profile:
             first_user_id=int(data.get("firstUserId", 2)),
             login_user_fields=dict(data.get("loginUserFields", {})),
             directory=directory,
+            ws_field_types={int(k): v for k, v in data.get("wsFieldTypes", {}).items()},
         )
 
 

@@ -9,8 +9,9 @@ from vtiger_mock.protocol import errors
 from vtiger_mock.protocol.context import Context
 
 
-def _has_field_type(module: ModuleMeta, wanted: set[str]) -> bool:
-    return any(f.describe is not None and f.type_name in wanted for f in module.fields)
+def _has_field_type(module: ModuleMeta, wanted: set[str], by_uitype: dict[int, str]) -> bool:
+    # ModuleTypes.php matches on the uitype's row in vtiger_ws_fieldtype, for visible fields only.
+    return any(f.presence in (0, 2) and by_uitype.get(f.uitype) in wanted for f in module.fields)
 
 
 def listtypes(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -18,8 +19,10 @@ def listtypes(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     modules = list(ctx.crm.modules)
     # Only a non-empty JSON array filters; anything else (bad JSON, a string, []) lists everything.
     if isinstance(wanted, list) and wanted:
-        names = {str(w) for w in wanted if isinstance(w, (str, int, float))}
-        modules = [m for m in modules if _has_field_type(m, names)]
+        names = {str(w).lower() for w in wanted if isinstance(w, (str, int, float))}
+        by_uitype = ctx.crm.profile.ws_field_types
+        # With a filter only modules are listed: the entity list is computed but never used.
+        modules = [m for m in modules if m.is_entity and _has_field_type(m, names, by_uitype)]
     information = {
         m.name: {"isEntity": m.is_entity, "label": m.label, "singular": m.singular} for m in modules
     }
