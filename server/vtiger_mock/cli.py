@@ -30,7 +30,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="vtiger-mock", description="An emulator of the Vtiger CRM webservice.")
+    parser = argparse.ArgumentParser(
+        prog="vtiger-mock", description="An emulator of the Vtiger CRM webservice."
+    )
     parser.add_argument("--version", action="version", version=f"vtiger-mock {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the emulator")

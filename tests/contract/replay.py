@@ -92,7 +92,9 @@ class Replayer:
     def __init__(self, settings: Settings | None = None) -> None:
         self.clock = Clock()
         self.settings = settings or Settings(admin_access_key=ACCESS_KEY, vtql_logic="sql")
-        crm = CRM(self.settings.profile_dir, admin_access_key=self.settings.admin_access_key, clock=self.clock)
+        crm = CRM(
+            self.settings.profile_dir, admin_access_key=self.settings.admin_access_key, clock=self.clock
+        )
         crm.initialize()
         self.client = TestClient(build_app(self.settings, crm=crm))
         self.session: str | None = None
@@ -128,7 +130,9 @@ class Replayer:
 
     def play(self, exchange: dict[str, Any]) -> Outcome:
         params = {k: self._fill(str(v), exchange) for k, v in exchange["params"].items()}
-        query = {k: self._fill(str(v), exchange) for k, v in (exchange.get("query_string_params") or {}).items()}
+        query = {
+            k: self._fill(str(v), exchange) for k, v in (exchange.get("query_string_params") or {}).items()
+        }
         operation = str(params.get("operation") or query.get("operation") or "").lower() or "(none)"
         note = exchange.get("note", "") or ""
         if "expiretime forced" in note:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -27,7 +28,7 @@ DELETED = "_deleted"
 # Case-insensitive text like MySQL's *_general_ci (ASCII folding), also for the indexes.
 NOCASE_TEXT = sa.Text(collation="NOCASE")
 
-_COLUMN_TYPES: dict[str, sa.types.TypeEngine[object]] = {
+_COLUMN_TYPES: dict[str, sa.types.TypeEngine[Any]] = {
     "integer": sa.Integer(),
     "decimal": sa.Float(),
     "boolean": sa.Integer(),
@@ -39,7 +40,7 @@ _COLUMN_TYPES: dict[str, sa.types.TypeEngine[object]] = {
 _INDEXED_KINDS = {"reference", "owner"}
 
 
-def _column_type(f: FieldMeta) -> sa.types.TypeEngine[object]:
+def _column_type(f: FieldMeta) -> sa.types.TypeEngine[Any]:
     return _COLUMN_TYPES.get(f.kind, NOCASE_TEXT)
 
 
@@ -85,7 +86,7 @@ class Database:
         self._build_module_tables(list(modules))
 
     def _build_module_tables(self, modules: list[ModuleMeta]) -> None:
-        columns: dict[str, dict[str, sa.Column[object]]] = {}
+        columns: dict[str, dict[str, sa.Column[Any]]] = {}
         indexed: dict[str, set[str]] = {}
         for module in modules:
             cols = columns.setdefault(module.table, {})

@@ -96,9 +96,11 @@ class RecordStore:
 
     def fetch_row(self, conn: Connection, module: ModuleMeta, record_id: int) -> Row | None:
         table = self.db.table_for(module)
-        row = conn.execute(
-            sa.select(table).where(table.c.crmid == record_id, table.c[DELETED] == 0)
-        ).mappings().first()
+        row = (
+            conn.execute(sa.select(table).where(table.c.crmid == record_id, table.c[DELETED] == 0))
+            .mappings()
+            .first()
+        )
         return dict(row) if row is not None else None
 
     def retrieve(self, conn: Connection, module: ModuleMeta, record_id: int) -> dict[str, str]:
@@ -160,9 +162,7 @@ class RecordStore:
             ent = self.db.crmentity
             setypes = dict(
                 conn.execute(
-                    sa.select(ent.c.crmid, ent.c.setype).where(
-                        ent.c.crmid.in_(wanted), ent.c.deleted == 0
-                    )
+                    sa.select(ent.c.crmid, ent.c.setype).where(ent.c.crmid.in_(wanted), ent.c.deleted == 0)
                 ).all()
             )
         for target in targets:
@@ -205,7 +205,9 @@ class RecordStore:
     def create(self, conn: Connection, module: ModuleMeta, element: Any, actor: Actor) -> dict[str, str]:
         values = self.prepare(conn, module, element, actor, "create")
         now = self.clock.timestamp()
-        record_id = self.sequences.next_id(conn) if module.kind == "crm" else self._next_actor_id(conn, module)
+        record_id = (
+            self.sequences.next_id(conn) if module.kind == "crm" else self._next_actor_id(conn, module)
+        )
         for f in module.fields:
             if f.name not in values:
                 values[f.col] = f.default
@@ -254,7 +256,10 @@ class RecordStore:
         self._check_duplicate(conn, module, merged, record_id)
         changes = {k: v for k, v in merged.items() if k not in ("crmid", DELETED)}
         conn.execute(
-            self.db.table_for(module).update().where(self.db.table_for(module).c.crmid == record_id).values(**changes)
+            self.db.table_for(module)
+            .update()
+            .where(self.db.table_for(module).c.crmid == record_id)
+            .values(**changes)
         )
         target = self._store_module(module, merged)
         if module.kind == "crm":

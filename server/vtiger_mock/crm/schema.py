@@ -184,7 +184,6 @@ def _names(value: list[str] | None) -> tuple[str, ...] | None:
 
 def load_modules(directory: Path) -> list[ModuleMeta]:
     modules = [
-        module_from_json(json.loads(p.read_text(encoding="utf-8")))
-        for p in sorted(directory.glob("*.json"))
+        module_from_json(json.loads(p.read_text(encoding="utf-8"))) for p in sorted(directory.glob("*.json"))
     ]
     return sorted(modules, key=lambda m: m.id_prefix)

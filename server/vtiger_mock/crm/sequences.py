@@ -27,9 +27,7 @@ class Sequences:
     def init(self, conn: Connection, modules: list[ModuleMeta], first_crmid: int) -> None:
         rows = [{"name": CRMID, "value": str(first_crmid - 1)}]
         rows += [
-            {"name": f"num:{m.name}", "value": m.numbering.start}
-            for m in modules
-            if m.numbering is not None
+            {"name": f"num:{m.name}", "value": m.numbering.start} for m in modules if m.numbering is not None
         ]
         conn.execute(self.db.sequences.insert(), rows)
 

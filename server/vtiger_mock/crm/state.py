@@ -97,9 +97,7 @@ class CRM:
             for printed in rows:
                 record_id = int(split_ws_id(printed["id"])[1])
                 values = {
-                    f.col: from_output(f, str(printed[f.name]))
-                    for f in module.fields
-                    if f.name in printed
+                    f.col: from_output(f, str(printed[f.name])) for f in module.fields if f.name in printed
                 }
                 conn.execute(table.insert().values({"crmid": record_id, DELETED: 0, **values}))
                 if module.kind == "crm":

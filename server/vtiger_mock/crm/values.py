@@ -141,7 +141,9 @@ def to_output(f: FieldMeta, stored: Any) -> str:
             return str(stored)
         scale = f.scale if f.scale is not None else 8
         try:
-            quantized = Decimal(repr(float(stored))).quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+            quantized = Decimal(repr(float(stored))).quantize(
+                Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP
+            )
             return format(quantized, "f")
         except InvalidOperation:
             return str(stored)

@@ -75,4 +75,6 @@ async def read_request(request: Request) -> WsRequest:
                         )
                     else:
                         body[key] = value
-    return WsRequest(method=request.method, query=query, body=body, files=files, cookies=dict(request.cookies))
+    return WsRequest(
+        method=request.method, query=query, body=body, files=files, cookies=dict(request.cookies)
+    )

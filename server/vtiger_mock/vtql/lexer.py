@@ -154,7 +154,7 @@ class Lexer:
             return Token(kind, self.value)
         return None
 
-    def _classify(self, text: str) -> TokenType | None | _Skip:
+    def _classify(self, text: str) -> TokenType | _Skip | None:
         if self._part is _Part.SELECT:
             if _is(text, "select"):
                 self._part = _Part.COLUMNS
