@@ -154,7 +154,9 @@ class Compiler:
             return column.in_(values)
         value = values[0]
         if op is Operator.LIKE:
-            return sa.cast(column, sa.Text).like(sa.cast(value, sa.Text)) if condition.field == "id" else column.like(value)
+            # MySQL applies LIKE to numbers as text ("account_id like '11x%'" → LIKE '%').
+            text_column = column if isinstance(column.type, sa.Text) else sa.cast(column, sa.Text)
+            return text_column.like(sa.cast(value, sa.Text))
         comparisons: dict[Operator, Callable[[Any, Any], ColumnElement[bool]]] = {
             Operator.EQ: lambda c, v: c == v,
             Operator.NE: lambda c, v: c != v,
