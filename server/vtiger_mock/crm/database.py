@@ -24,6 +24,8 @@ from vtiger_mock.crm.schema import FieldMeta, ModuleMeta
 # Module tables' system columns.  Underscored: a module may have a field named "deleted" (Currency).
 RECORD_ID = "crmid"
 DELETED = "_deleted"
+# Set on a converted Lead: hidden from query and reported as deleted by sync, yet retrievable.
+CONVERTED = "_converted"
 
 # Case-insensitive text like MySQL's *_general_ci (ASCII folding), also for the indexes.
 NOCASE_TEXT = sa.Text(collation="NOCASE")
@@ -82,6 +84,17 @@ class Database:
             sa.Column("created", sa.Integer, nullable=False),
             sa.Column("last_seen", sa.Integer, nullable=False),
         )
+        # Uploaded files (vtiger_attachments + vtiger_seattachmentsrel): ids come from the record
+        # sequence, as in Vtiger; the bytes live in the database so they survive restarts.
+        self.attachments = sa.Table(
+            "attachments",
+            self.metadata,
+            sa.Column("attachmentsid", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("crmid", sa.Integer, nullable=False, index=True),
+            sa.Column("name", sa.Text, nullable=False),
+            sa.Column("type", sa.Text, nullable=False),
+            sa.Column("data", sa.LargeBinary, nullable=False),
+        )
         self.module_tables: dict[str, sa.Table] = {}
         self._build_module_tables(list(modules))
 
@@ -104,6 +117,7 @@ class Database:
                 self.metadata,
                 sa.Column("crmid", sa.Integer, primary_key=True, autoincrement=False),
                 sa.Column(DELETED, sa.Integer, nullable=False, default=0),
+                sa.Column(CONVERTED, sa.Integer, nullable=False, default=0),
                 *cols.values(),
             )
             for col in sorted(indexed[table_name]):

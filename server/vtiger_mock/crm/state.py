@@ -16,10 +16,13 @@ from sqlalchemy.engine import Connection
 from vtiger_mock.crm.auth import Auth, IdGenerator
 from vtiger_mock.crm.clock import Clock
 from vtiger_mock.crm.database import DELETED, Database
+from vtiger_mock.crm.files import FileStore
+from vtiger_mock.crm.leads import LeadConverter
 from vtiger_mock.crm.modules import ModuleRegistry
 from vtiger_mock.crm.records import RecordStore
 from vtiger_mock.crm.schema import load_modules
 from vtiger_mock.crm.sequences import Sequences
+from vtiger_mock.crm.users import UserAdmin
 from vtiger_mock.crm.values import from_output, split_ws_id
 
 ACCESS_KEY_PLACEHOLDER = "<ACCESSKEY>"
@@ -70,6 +73,11 @@ class CRM:
         self.records = RecordStore(self.db, self.modules, self.clock, self.sequences)
         self.ids = IdGenerator(self.clock, seed)
         self.auth = Auth(self.db, self.modules["Users"], self.clock, self.ids)
+        self.files = FileStore(self.db, self.sequences)
+        self.users = UserAdmin(self.db, self.modules, self.clock)
+        self.leads = LeadConverter(
+            self.db, self.modules, self.records, self.clock, profile_dir / "convertlead.json"
+        )
         self.admin_access_key = admin_access_key
 
     def initialize(self) -> None:

@@ -42,7 +42,7 @@ def query(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
         total = ctx.conn.execute(compiled.statement).scalar_one()
         rows = [{"count": str(total)}]
         return rows[compiled.count_offset :][: compiled.count_limit]
-    found = ctx.conn.execute(compiled.statement).mappings().all()
+    found = [dict(row) for row in ctx.conn.execute(compiled.statement).mappings()]
     if compiled.output is None:
         return ctx.crm.records.render(ctx.conn, module, found)
     printed = ctx.crm.records.render(ctx.conn, module, found, fields=compiled.fields)

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from vtiger_mock.crm.files import has_file_field
 from vtiger_mock.protocol import errors
 from vtiger_mock.protocol.context import Context
 
 
-def create(ctx: Context, params: dict[str, Any]) -> dict[str, str]:
+def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     module = ctx.crm.modules.get(params["elementType"])
     if module is None:
         raise errors.access_denied()
-    return ctx.crm.records.create(ctx.conn, module, params["element"], ctx.actor)
+    record = ctx.crm.records.create(ctx.conn, module, params["element"], ctx.actor)
+    upload = ctx.request.files.get(UPLOAD_FIELD)
+    if upload is not None and has_file_field(module):
+        # Real 8.x clients upload a Document's file as the multipart field "filename".
+        record_id = int(str(record["id"]).split("x")[1])
+        ctx.crm.files.attach(ctx.conn, module, record_id, upload.filename, upload.content_type, upload.data)
+        record = ctx.crm.records.retrieve(ctx.conn, module, record_id)
+    return record
+
+
+UPLOAD_FIELD = "filename"
 
 
 def retrieve(ctx: Context, params: dict[str, Any]) -> dict[str, str]:

@@ -157,5 +157,25 @@ def relation_incorrect() -> WebServiceError:
     return WebServiceError(UNKOWN_ENTITY, "Relation specified is incorrect")
 
 
+def invalid_old_password() -> WebServiceError:
+    return WebServiceError(INVALID_OLD_PASSWORD, "Invalid value given for old password.")
+
+
+def change_password_failure() -> WebServiceError:
+    return WebServiceError(CHANGE_PASSWORD_FAILURE, "Failed to change password")
+
+
+def password_not_strong() -> WebServiceError:
+    # The label is printed with its HTML entities, as Vtiger's language file has it.
+    return WebServiceError(
+        CHANGE_PASSWORD_FAILURE,
+        "To keep your data safe, we suggest that you use a strong password &lt;br&gt; &lt;ul&gt; "
+        "&lt;li&gt;Password should be at least 8 characters long &lt;/li&gt; &lt;li&gt;Include at least "
+        "one number &lt;/li&gt; &lt;li&gt;Include at least one lowercase alphabet &lt;/li&gt; &lt;li&gt;"
+        "Include at least one uppercase alphabet &lt;/li&gt; &lt;li&gt;Include at least one special "
+        "character in the password &lt;/li&gt; &lt;/ul&gt;",
+    )
+
+
 def lead_already_converted() -> WebServiceError:
     return WebServiceError(LEAD_ALREADY_CONVERTED, "Lead is already converted")
