@@ -64,7 +64,8 @@ class UserAdmin:
         conn.execute(
             ent.update().where(ent.c.smownerid == user_id).values(smownerid=new_owner, modifiedtime=now)
         )
-        for module in {self.modules.get(setype) for _, setype in moved}:
+        for name in sorted({setype for _, setype in moved}):
+            module = self.modules.get(name)
             if module is None:
                 continue
             table = self.db.table_for(module)
