@@ -16,6 +16,7 @@ from vtiger_mock.crm.schema import FieldMeta
 
 MULTIPICKLIST_SEPARATOR = " |##| "
 ZERO_DATE = "0000-00-00"
+_INT64 = 2**63 - 1
 
 _LEADING_NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -46,7 +47,8 @@ def mysql_number(value: Any) -> float | None:
     if isinstance(value, bool):
         return 1.0 if value else 0.0
     if isinstance(value, (int, float)):
-        return float(value)
+        number = float(value)
+        return number if math.isfinite(number) else 0.0
     text = php_string(value)
     if text.strip() == "":
         return None
@@ -96,7 +98,8 @@ def to_stored(f: FieldMeta, value: Any, *, decimals: int | None = None) -> Any:
     kind = f.kind
     if kind == "integer":
         number = mysql_number(value)
-        return None if number is None else int(number)
+        # MySQL clamps out-of-range integers to the column's limits instead of failing.
+        return None if number is None else int(max(-_INT64, min(_INT64, number)))
     if kind == "decimal":
         number = mysql_number(value)
         if number is None:
