@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from vtiger_mock.crm import specials
 from vtiger_mock.crm.clock import Clock
 from vtiger_mock.crm.database import DELETED, Database
+from vtiger_mock.crm.inventory import Inventory
 from vtiger_mock.crm.modules import ModuleRegistry
 from vtiger_mock.crm.schema import FieldMeta, ModuleMeta
 from vtiger_mock.crm.sequences import Sequences
@@ -29,6 +30,15 @@ MODIFIED_BY = "modifiedby"
 
 # uitype 52: a user reference the server fills in (modifiedby, creator).
 USER_REFERENCE_UITYPE = 52
+
+# Actors with a `deleted` column of their own (Currency, Tax) are marked, not removed, by a delete:
+# references to them still print (VtigerCRMActorMeta::exists() ignores the flag) - an invoice keeps
+# printing its deleted currency as "21x1" (patched_retrieve_inventory).
+SOFT_DELETE_FIELD = "deleted"
+
+# The Users preference inventory amounts are formatted with (getCurrencyDecimalPlaces()).
+CURRENCY_DECIMALS = "no_of_currency_decimals"
+DEFAULT_CURRENCY_DECIMALS = 2
 
 WriteMode = Literal["create", "update", "revise"]
 
@@ -58,6 +68,8 @@ class RecordStore:
         self.sequences = sequences
         self._groups = modules.get("Groups")
         self._users = modules.get("Users")
+        # Line items, totals and stock of modules whose `is_inventory` is true (crm/inventory.py).
+        self.inventory = Inventory(self)
 
     # ---------------------------------------------------------------- id resolution
 
@@ -103,11 +115,17 @@ class RecordStore:
         )
         return dict(row) if row is not None else None
 
-    def retrieve(self, conn: Connection, module: ModuleMeta, record_id: int) -> dict[str, str]:
+    def retrieve(
+        self, conn: Connection, module: ModuleMeta, record_id: int, actor: Actor | None = None
+    ) -> dict[str, Any]:
         row = self.fetch_row(conn, module, record_id)
         if row is None:
             raise errors.access_denied()
-        return self.render(conn, module, [row], with_label=True)[0]
+        record = self.render(conn, module, [row], with_label=True)[0]
+        if module.is_inventory:
+            decimals = actor.currency_decimals if actor is not None else self._decimals_of(conn, row)
+            record = self.inventory.retrieved(conn, module, row, record, decimals)
+        return record
 
     # ---------------------------------------------------------------- printing
 
@@ -176,11 +194,10 @@ class RecordStore:
                 hits = {i for i in remaining if setypes.get(i) == target}
             else:
                 table = self.db.table_for(m)
-                hits = set(
-                    conn.execute(
-                        sa.select(table.c.crmid).where(table.c.crmid.in_(remaining), table.c[DELETED] == 0)
-                    ).scalars()
-                )
+                query = sa.select(table.c.crmid).where(table.c.crmid.in_(remaining))
+                if m.field(SOFT_DELETE_FIELD) is None:
+                    query = query.where(table.c[DELETED] == 0)
+                hits = set(conn.execute(query).scalars())
             for i in hits:
                 found[i] = f"{m.id_prefix}x{i}"
         return found
@@ -202,8 +219,10 @@ class RecordStore:
 
     # ---------------------------------------------------------------- writing
 
-    def create(self, conn: Connection, module: ModuleMeta, element: Any, actor: Actor) -> dict[str, str]:
+    def create(self, conn: Connection, module: ModuleMeta, element: Any, actor: Actor) -> dict[str, Any]:
         values = self.prepare(conn, module, element, actor, "create")
+        if module.is_inventory:
+            self.inventory.normalise_header(module, element, values)
         now = self.clock.timestamp()
         record_id = (
             self.sequences.next_id(conn) if module.kind == "crm" else self._next_actor_id(conn, module)
@@ -234,13 +253,15 @@ class RecordStore:
                 )
             )
         conn.execute(self.db.table_for(module).insert().values({"crmid": record_id, DELETED: 0, **values}))
+        if module.is_inventory:
+            return self.inventory.after_save(conn, module, record_id, element, actor, "create", None)
         # The answer is printed as the requested module even when the row is filed under another
         # (a Calendar record without activitytype Task comes back as 9x…, is an Event afterwards).
         return self.retrieve(conn, module, record_id)
 
     def update(
         self, conn: Connection, element: Any, actor: Actor, mode: Literal["update", "revise"]
-    ) -> dict[str, str]:
+    ) -> dict[str, Any]:
         if not isinstance(element, dict):
             if mode == "revise" and element is not None:
                 raise errors.mandatory_generic()
@@ -250,6 +271,8 @@ class RecordStore:
         current = self.fetch_row(conn, module, record_id)
         if current is None:  # raced with a delete
             raise errors.access_denied()
+        if module.is_inventory:
+            self.inventory.normalise_header(module, element, values)
         merged = {**current, **values}
         self._stamp(module, merged, self.clock.timestamp(), actor, created=False)
         specials.compute(module, merged, _supplied(element), created=False)
@@ -273,10 +296,14 @@ class RecordStore:
                     modifiedtime=merged.get(MODIFIED_TIME) or self.clock.timestamp(),
                 )
             )
+        if module.is_inventory:
+            return self.inventory.after_save(conn, module, record_id, element, actor, mode, current)
         return self.retrieve(conn, target, record_id)
 
     def delete(self, conn: Connection, ws_id: Any, actor: Actor) -> None:
         module, record_id = self.locate(conn, ws_id)
+        if module.is_inventory:
+            self.inventory.before_delete(conn, record_id)
         now = self.clock.timestamp()
         table = self.db.table_for(module)
         stamp: dict[str, Any] = {DELETED: 1}
@@ -397,7 +424,22 @@ class RecordStore:
         if conn.execute(query.limit(1)).first() is not None:
             raise errors.duplicate_detected()
 
+    def _decimals_of(self, conn: Connection, row: Mapping[str, Any]) -> int:
+        """The currency decimals of the user who last saved a record: Vtiger uses the current
+        user's, which a retrieve without an actor does not know."""
+        editor = row.get(MODIFIED_BY)
+        users = self._users
+        if editor is None or users is None or users.field(CURRENCY_DECIMALS) is None:
+            return DEFAULT_CURRENCY_DECIMALS
+        table = self.db.table_for(users)
+        value = conn.execute(
+            sa.select(table.c[users.by_name[CURRENCY_DECIMALS].col]).where(table.c.crmid == editor)
+        ).scalar()
+        return leading_int(php_string(value)) or 0  # PHP (int): "" and "abc" are 0
+
     def _next_actor_id(self, conn: Connection, module: ModuleMeta) -> int:
+        if module.kind == "lineitem":  # an AUTO_INCREMENT column: ids of deleted lines are not reused
+            return self.inventory.next_line_id(conn)
         table = self.db.table_for(module)
         current = conn.execute(sa.select(sa.func.max(table.c.crmid))).scalar()
         return int(current or 0) + 1
@@ -433,6 +475,8 @@ class _Printer:
             if stored is None:
                 return ""
             return self._owners.get(int(stored), str(stored))
+        if f.special == "inventoryCharges":
+            return specials.charge_output(stored)
         if f.special == "productCurrency" and f.kind == "decimal":
             # Printed as a raw JSON number, the one non-string value of a retrieve.
             number = float(stored or 0)

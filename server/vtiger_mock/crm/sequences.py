@@ -1,4 +1,5 @@
-"""Counters: the one record-id sequence shared by all CRM modules, and per-module record numbers.
+"""Counters: the one record-id sequence shared by all CRM modules, per-module record numbers, and
+named counters for ids that have their own sequence (line items).
 
 Both live in the database and are advanced inside the writing transaction, so concurrent creates
 (even from several server processes) never get the same id or number, and ids are never reused.
@@ -43,6 +44,14 @@ class Sequences:
     def next_id(self, conn: Connection) -> int:
         value = int(self._get(conn, CRMID) or "0") + 1
         self._set(conn, CRMID, str(value))
+        return value
+
+    def next_counter(self, conn: Connection, name: str, floor: int = 0) -> int:
+        """The next value of a named counter, like an AUTO_INCREMENT column: values are never
+        reused, and never below `floor` + 1 (rows loaded with their own ids are not overtaken)."""
+        key = f"counter:{name}"
+        value = max(int(self._get(conn, key) or "0"), floor) + 1
+        self._set(conn, key, str(value))
         return value
 
     def next_record_number(self, conn: Connection, module: ModuleMeta) -> str:

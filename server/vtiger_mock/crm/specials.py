@@ -29,6 +29,17 @@ def stored_input(f: FieldMeta, value: Any) -> Any:
     return None
 
 
+def charge_output(stored: Any) -> Any:
+    """inventoryCharges: the stored JSON text of vtiger_inventorychargesrel, printed as raw JSON
+    (null, 0, or the client's "10"); NULL before any charge was saved."""
+    if not isinstance(stored, str) or not stored:
+        return None
+    try:
+        return json.loads(stored)
+    except ValueError:
+        return stored
+
+
 def compute(module: ModuleMeta, values: dict[str, Any], supplied: set[str], created: bool) -> None:
     """Fill computed fields of a row about to be saved (`values` by column name)."""
     for f in module.fields:

@@ -28,7 +28,7 @@ UPLOAD_FIELD = "filename"
 
 def retrieve(ctx: Context, params: dict[str, Any]) -> dict[str, str]:
     module, record_id = ctx.crm.records.locate(ctx.conn, params["id"])
-    return ctx.crm.records.retrieve(ctx.conn, module, record_id)
+    return ctx.crm.records.retrieve(ctx.conn, module, record_id, ctx.actor)
 
 
 def update(ctx: Context, params: dict[str, Any]) -> dict[str, str]:
