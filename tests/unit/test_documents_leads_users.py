@@ -87,7 +87,11 @@ def test_multipart_document_upload_fills_file_fields_and_files_retrieve_returns_
     doc_id = int(doc["id"].split("x")[1])
     with crm.db.engine.connect() as conn:
         attachment_ids = crm.files.ids_by_record(conn, [doc_id])[doc_id]
-    files = client.ok("files_retrieve", "GET", id=f"15x{attachment_ids[0]}")
+    # Retrieve lists the attachment ids of modules with file fields (DataTransform).
+    retrieved = client.ok("retrieve", "GET", id=doc["id"])
+    assert retrieved["imageattachmentids"] == f"15x{attachment_ids[0]}"
+    assert list(retrieved)[-3:] == ["id", "imageattachmentids", "label"]
+    files = client.ok("files_retrieve", "GET", id=retrieved["imageattachmentids"])
     assert files == [
         {
             "fileid": str(attachment_ids[0]),

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from vtiger_mock.crm import specials
 from vtiger_mock.crm.clock import Clock
 from vtiger_mock.crm.database import DELETED, Database
+from vtiger_mock.crm.files import FILE_UITYPES
 from vtiger_mock.crm.inventory import Inventory
 from vtiger_mock.crm.modules import ModuleRegistry
 from vtiger_mock.crm.schema import FieldMeta, ModuleMeta
@@ -157,7 +158,33 @@ class RecordStore:
         order = module.retrieve_order if with_label else (module.query_order if fields is None else None)
         if order:
             out = [{k: r[k] for k in order if k in r} for r in out]
+        if with_id and any(f.uitype in FILE_UITYPES for f in module.fields):
+            self._add_attachment_ids(conn, module, rows, out)
         return out
+
+    def _add_attachment_ids(
+        self, conn: Connection, module: ModuleMeta, rows: Sequence[Mapping[str, Any]], out: list[dict[str, Any]]
+    ) -> None:
+        """Records of modules with file fields list their attachments (DataTransform's
+        sanitizeFileFieldsForIds): "imageattachmentids" after the id, before the label."""
+        a = self.db.attachments
+        ids = [int(r["crmid"]) for r in rows]
+        found: dict[int, list[str]] = {}
+        for crmid, attachment_id in conn.execute(
+            sa.select(a.c.crmid, a.c.attachmentsid).where(a.c.crmid.in_(ids)).order_by(a.c.attachmentsid)
+        ):
+            found.setdefault(int(crmid), []).append(f"{module.id_prefix}x{attachment_id}")
+        for i, (row, record) in enumerate(zip(rows, out, strict=True)):
+            attachments = found.get(int(row["crmid"]))
+            if not attachments:
+                continue
+            rebuilt: dict[str, Any] = {}
+            for key, value in record.items():
+                if key == "label":
+                    rebuilt["imageattachmentids"] = ",".join(attachments)
+                rebuilt[key] = value
+            rebuilt.setdefault("imageattachmentids", ",".join(attachments))
+            out[i] = rebuilt
 
     def label_of(self, module: ModuleMeta, row: Mapping[str, Any]) -> str:
         parts = []
