@@ -163,7 +163,11 @@ class RecordStore:
         return out
 
     def _add_attachment_ids(
-        self, conn: Connection, module: ModuleMeta, rows: Sequence[Mapping[str, Any]], out: list[dict[str, Any]]
+        self,
+        conn: Connection,
+        module: ModuleMeta,
+        rows: Sequence[Mapping[str, Any]],
+        out: list[dict[str, Any]],
     ) -> None:
         """Records of modules with file fields list their attachments (DataTransform's
         sanitizeFileFieldsForIds): "imageattachmentids" after the id, before the label."""
@@ -444,7 +448,7 @@ class RecordStore:
         column = table.c[f.col]
         # MySQL's ci collation: case-insensitive, trailing spaces ignored.
         query = sa.select(table.c.crmid).where(
-            sa.func.rtrim(column) == str(value).rstrip(), table.c[DELETED] == 0
+            sa.func.rtrim(column).collate("NOCASE") == str(value).rstrip(), table.c[DELETED] == 0
         )
         if record_id is not None:
             query = query.where(table.c.crmid != record_id)

@@ -17,6 +17,7 @@ from vtiger_mock.crm.schema import FieldMeta
 MULTIPICKLIST_SEPARATOR = " |##| "
 ZERO_DATE = "0000-00-00"
 _INT64 = 2**63 - 1
+_NUMERIC_STRING = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 _LEADING_NUMBER = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -108,9 +109,13 @@ def to_stored(f: FieldMeta, value: Any, *, decimals: int | None = None) -> Any:
             number = _round(number, decimals)
         return _round(number, f.scale)
     if kind == "boolean":
-        # CRMEntity stores 1 only for "on", 1, "1" or true (PHP loose == 1 against the raw value).
-        if value is True or value == 1 or (isinstance(value, str) and value.strip() in ("on", "1")):
+        # CRMEntity stores 1 for "on" or anything PHP's loose == 1 accepts ("1", "01", "1.0", 1, true).
+        if value is True or (isinstance(value, (int, float)) and value == 1):
             return 1
+        if isinstance(value, str):
+            text = value.strip()
+            if text == "on" or (_NUMERIC_STRING.match(text) and float(text) == 1):
+                return 1
         return 0
     if kind == "date":
         return parse_date(value)

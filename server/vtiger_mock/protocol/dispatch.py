@@ -22,12 +22,29 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)  # PHP's json_decode knows no NaN / Infinity
 
 
+# json_decode's default nesting limit.
+PHP_JSON_DEPTH = 512
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of decoded JSON (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (list, dict)):
+            level += 1
+            deepest = max(deepest, level)
+            stack.extend((child, level) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def decode_json(text: str) -> Any:
     """PHP json_decode($v, true): anything it cannot decode becomes null, never an error."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         return None
+    return None if _depth(value) > PHP_JSON_DEPTH else value
 
 
 def operation_params(op: Operation, request: WsRequest) -> dict[str, Any]:
@@ -54,10 +71,13 @@ class Dispatcher:
 
     def handle(self, request: WsRequest) -> Response:
         op = self.registry.get(request.operation)
-        fmt = request.request_param("format")
-        if op is None or (fmt not in (None, "") and fmt != "json"):
+        if op is None:
             # Thrown outside webservice.php's try block: PHP answers 500 with an empty body.
             return envelope.uncaught()
+        fmt = request.request_param("format")
+        if fmt not in (None, "", "0", "json"):
+            # No encoder for other formats: the request dies after the JSON header went out.
+            return envelope.uncaught(envelope.CONTENT_TYPE)
         try:
             with self.crm.db.transaction(write=op.http_type == "POST") as conn:
                 result = self._run(op, request, conn)

@@ -29,6 +29,7 @@ def failure(error: WebServiceError) -> Response:
     return Response(php_json(body), media_type=CONTENT_TYPE)
 
 
-def uncaught() -> Response:
-    """What PHP shows for an uncaught exception with display_errors off: HTTP 500, empty body."""
-    return Response(b"", status_code=500, media_type="text/html; charset=UTF-8")
+def uncaught(content_type: str = "text/html; charset=UTF-8") -> Response:
+    """What PHP shows for an uncaught exception with display_errors off: HTTP 500, empty body.
+    Failures after webservice.php has sent its JSON header keep that header."""
+    return Response(b"", status_code=500, media_type=content_type)

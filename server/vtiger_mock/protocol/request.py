@@ -37,9 +37,10 @@ class WsRequest:
 
     @property
     def session_name(self) -> str | None:
-        """sessionName, with "" and any case of "null" meaning absent (SessionManager)."""
+        """sessionName, with PHP-falsy values ("", "0") and any case of "null" meaning absent
+        (vtws_getParameter, SessionManager)."""
         value = self.request_param("sessionName")
-        if value is None or value == "" or value.lower() == "null":
+        if value is None or value in ("", "0") or value.lower() == "null":
             return None
         return value
 
