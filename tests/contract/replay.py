@@ -21,7 +21,7 @@ from starlette.testclient import TestClient
 
 from vtiger_mock.app import build_app
 from vtiger_mock.crm.auth import md5_hex
-from vtiger_mock.crm.clock import Clock
+from vtiger_mock.crm.clock import Clock, parse_timestamp
 from vtiger_mock.crm.state import CRM
 from vtiger_mock.settings import Settings
 
@@ -44,6 +44,27 @@ _VOLATILE_FORMATS: dict[str, re.Pattern[str]] = {
     "lastModifiedTime": re.compile(r"^\d{10}$"),
 }
 _WS_ID = re.compile(r"\b(\d+)x(\d+)\b")
+
+# Operations whose recorded answer shows the server's clock at the time of the request.
+_WRITES = {"create", "update", "revise"}
+
+
+def recorded_time(operation: str, exchange: dict[str, Any]) -> int | None:
+    """The real server's time during an exchange, when its answer shows it: getchallenge's
+    serverTime, the modifiedtime a write stamped."""
+    expected = exchange.get("response_json")
+    result = expected.get("result") if isinstance(expected, dict) and expected.get("success") else None
+    if not isinstance(result, dict):
+        return None
+    if operation == "getchallenge" and isinstance(result.get("serverTime"), int):
+        return int(result["serverTime"])
+    stamp = result.get("modifiedtime")
+    if operation in _WRITES and isinstance(stamp, str) and stamp:
+        try:
+            return parse_timestamp(stamp)
+        except ValueError:
+            return None
+    return None
 
 
 @dataclass
@@ -90,7 +111,10 @@ def load_exchanges(name: str) -> list[dict[str, Any]]:
 
 class Replayer:
     def __init__(self, settings: Settings | None = None) -> None:
+        # The replay runs on the recording's clock: sync requests carry absolute times of the
+        # recording, and which records share a second decides sync's page sizes.
         self.clock = Clock()
+        self.clock.freeze()
         self.settings = settings or Settings(admin_access_key=ACCESS_KEY, vtql_logic="sql")
         crm = CRM(
             self.settings.profile_dir, admin_access_key=self.settings.admin_access_key, clock=self.clock
@@ -135,6 +159,9 @@ class Replayer:
         }
         operation = str(params.get("operation") or query.get("operation") or "").lower() or "(none)"
         note = exchange.get("note", "") or ""
+        at = recorded_time(operation, exchange)
+        if at is not None:
+            self.clock.freeze(at)
         if "expiretime forced" in note:
             self.clock.advance(301)  # the recording expired the token in the database
         if exchange["http_status"] == 500 and operation in PHP8_CRASH_OPERATIONS:

@@ -95,6 +95,19 @@ class Database:
             sa.Column("type", sa.Text, nullable=False),
             sa.Column("data", sa.LargeBinary, nullable=False),
         )
+        # n:m links between records (add_related), one row per link.  `store` names the Vtiger table
+        # the link lives in (crmentityrel, senotesrel, seproductsrel, ...; relations.json says which
+        # relation reads which): a link is only seen through the relations that read its store.
+        self.crmentityrel = sa.Table(
+            "crmentityrel",
+            self.metadata,
+            sa.Column("store", sa.Text, primary_key=True),
+            sa.Column("crmid", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("relcrmid", sa.Integer, primary_key=True, autoincrement=False),
+            sa.Column("module", sa.Text, nullable=False),
+            sa.Column("relmodule", sa.Text, nullable=False),
+            sa.Index("ix_crmentityrel_relcrmid", "relcrmid"),
+        )
         self.module_tables: dict[str, sa.Table] = {}
         self._build_module_tables(list(modules))
 
