@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.contract.replay import REFERENCE, ReplayReport, Replayer
+from tests.contract.replay import REFERENCE, Replayer, ReplayReport
 
 pytestmark = pytest.mark.skipif(
     not (REFERENCE / "transcript.jsonl").exists(), reason="shared/reference recordings not present"
@@ -14,6 +14,16 @@ pytestmark = pytest.mark.skipif(
 CORE = {"getchallenge", "login", "logout", "extendsession", "listtypes", "describe"}
 CRUD = {"create", "retrieve", "update", "revise", "delete"}
 QUERY = {"query"}
+REST = {
+    "sync",
+    "relatedtypes",
+    "retrieve_related",
+    "query_related",
+    "add_related",
+    "retrieve_inventory",
+    "convertlead",
+    "files_retrieve",
+}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +48,11 @@ def test_core_and_crud_match_rate_is_at_least_95_percent(report: ReplayReport) -
 
 
 def test_query_match_rate(report: ReplayReport) -> None:
-    assert report.rate(QUERY) >= 0.90, _explain(report, QUERY)
+    assert report.rate(QUERY) >= 0.95, _explain(report, QUERY)
+
+
+def test_sync_relations_inventory_leads_files_match_rate_is_at_least_95_percent(report: ReplayReport) -> None:
+    assert report.rate(REST) >= 0.95, _explain(report, REST)
 
 
 def test_unknown_operations_answer_http_500_like_php(report: ReplayReport) -> None:
