@@ -1,31 +1,228 @@
-"""The application factory.  All state hangs off the app, so a test can build as many as it likes."""
+"""The application factory.  All state hangs off the app, so a test can build as many as it likes.
+
+`app.state` holds `settings`, `crm` (the state layer), `dispatcher` (the webservice) and `control`
+(the test-control surface: reset, snapshots, clock, journal, faults — see admin/).
+"""
 
 from __future__ import annotations
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+import asyncio
+import json
+import logging
+import time
+from typing import Any
 
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from vtiger_mock.admin.control import MockControl
+from vtiger_mock.admin.faults import Rule
+from vtiger_mock.admin.journal import Entry, mask_params
+from vtiger_mock.admin.routes import PREFIX, admin_routes, health_only_routes
 from vtiger_mock.crm.clock import Clock
+from vtiger_mock.crm.seeding import Seeder, read_fixture
 from vtiger_mock.crm.state import CRM
+from vtiger_mock.protocol import envelope
 from vtiger_mock.protocol.dispatch import Dispatcher
 from vtiger_mock.protocol.registry import OperationRegistry
-from vtiger_mock.protocol.request import read_request
+from vtiger_mock.protocol.request import WsRequest, read_request
 from vtiger_mock.settings import Settings
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# The start of every success envelope (protocol/envelope.py): lets the journal tell success from
+# failure without parsing large query results.
+_SUCCESS_PREFIX = b'{"success":true'
+
+request_log = logging.getLogger("vtiger_mock.requests")
 
 
 def build_crm(settings: Settings, clock: Clock | None = None) -> CRM:
+    """The CRM of `settings`: database, fresh-install records, and `seed_data` when the database
+    is new (an existing database file is used as it is)."""
     crm = CRM(
         settings.profile_dir,
         settings.database_url,
         admin_access_key=settings.admin_access_key,
         clock=clock,
+        seed=settings.seed,
     )
+    if settings.freeze_at is not None:
+        crm.clock.freeze(settings.freeze_at)
+    crm.db.create_all()
+    fresh = crm.db.is_empty()
     crm.initialize()
+    if fresh and settings.seed_data:
+        Seeder(crm).load(read_fixture(settings.seed_data, settings.fixtures_dir))
     return crm
+
+
+class ConnectionDropped(Exception):
+    """A drop_connection fault where the server gives no way to close the socket (in-process
+    transports): the client sees an exception instead of an answer, as with a dropped connection."""
+
+
+class Webservice:
+    """/webservice.php as an ASGI app: faults and the journal around the dispatcher.
+
+    Raw ASGI rather than a request → response function, because dropping a connection needs the
+    transport, which only the server's `receive` callable leads to.
+    """
+
+    def __init__(self, dispatcher: Dispatcher, control: MockControl, settings: Settings) -> None:
+        self.dispatcher = dispatcher
+        self.control = control
+        self.crm = control.crm
+        self.log_requests = settings.log_requests
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Wall time for latency (a measurement); the emulated clock stamps the entry.
+        started = time.perf_counter()
+        request = Request(scope, receive)
+        ws = await read_request(request)
+        watched = self.control.journal.enabled or self.log_requests
+        user = self._session_user(ws) if watched else None
+        rule = self.control.faults.pick(ws.operation)
+
+        response: Response | None
+        if rule is None:
+            response = self._dispatch(ws)
+        elif rule.when == "before":
+            if rule.action.delay_ms:
+                await asyncio.sleep(rule.action.delay_ms / 1000)
+            response = self._fault_response(rule) if rule.action.replaces_response else self._dispatch(ws)
+        else:  # "after": the operation runs and commits, then the fault
+            response = self._dispatch(ws)
+            if rule.action.delay_ms:
+                await asyncio.sleep(rule.action.delay_ms / 1000)
+            if rule.action.replaces_response:
+                response = self._fault_response(rule)
+
+        if watched:
+            self._record(ws, scope, user, response, rule, started)
+        if response is None:  # drop_connection
+            await self._drop(receive)
+            return
+        await response(scope, receive, send)
+
+    def _dispatch(self, ws: WsRequest) -> Response:
+        # Handlers are synchronous and short; running them on the event loop keeps SQLite access
+        # serialised within the process and avoids a thread hop per request.
+        return self.dispatcher.handle(ws)
+
+    # ------------------------------------------------------------------ faults
+
+    @staticmethod
+    def _fault_response(rule: Rule) -> Response | None:
+        action = rule.action
+        if action.error is not None:
+            return envelope.failure(action.error)
+        if action.http_status is not None:
+            return Response(action.body, status_code=action.http_status, media_type=action.content_type)
+        return None  # drop_connection
+
+    @staticmethod
+    async def _drop(receive: Receive) -> None:
+        # uvicorn's `receive` is a method of the request cycle, which holds the transport.
+        cycle = getattr(receive, "__self__", None)
+        transport = getattr(cycle, "transport", None)
+        if transport is None or not hasattr(transport, "close"):
+            raise ConnectionDropped("drop_connection fault: the connection is closed without an answer")
+        transport.close()
+        # Let the server see the disconnection before this app returns, so that it does not try
+        # to send its own "no response" 500 on the closed connection.
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+
+    # ------------------------------------------------------------------ journal
+
+    def _session_user(self, ws: WsRequest) -> str | None:
+        session = ws.session_name
+        if session is None:
+            return None
+        try:
+            with self.crm.db.transaction() as conn:
+                user_id = self.crm.auth.session_user(conn, session, None)
+                row = self.crm.auth.user_row(conn, user_id) if user_id is not None else None
+        except Exception:  # the journal must never be the reason a request fails
+            return None
+        return str(row["user_name"]) if row else None
+
+    def _record(
+        self,
+        ws: WsRequest,
+        scope: Scope,
+        user: str | None,
+        response: Response | None,
+        rule: Rule | None,
+        started: float,
+    ) -> None:
+        status = response.status_code if response is not None else 0
+        success: bool | None = None
+        code: str | int | None = None
+        message: str | None = None
+        body = bytes(response.body) if response is not None else b""
+        if status == 200 and body.startswith(_SUCCESS_PREFIX):
+            success = True
+        elif status == 200 and body.startswith(b'{"success":false'):
+            success = False
+            try:
+                error = json.loads(body)["error"]
+                code, message = error.get("code"), error.get("message")
+            except (ValueError, KeyError, TypeError):
+                pass
+        if success and ws.operation == "login" and user is None:
+            user = ws.body.get("username")
+        entry = Entry(
+            id=self.control.journal.next_id(),
+            time=self.crm.clock.now(),
+            method=ws.method,
+            path=str(scope.get("path", "")),
+            operation=ws.operation,
+            query=mask_params(ws.query),
+            body=mask_params(ws.body),
+            files={
+                name: {"filename": f.filename, "content_type": f.content_type, "size": len(f.data)}
+                for name, f in ws.files.items()
+            },
+            user=user,
+            http_status=status,
+            success=success,
+            error_code=code,
+            error_message=message,
+            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            fault={"id": rule.id, "action": rule.action.kind} if rule is not None else None,
+        )
+        self.control.journal.add(entry)
+        if self.log_requests:
+            outcome = "ok" if success else (str(code) if code is not None else "-")
+            request_log.info(
+                "%s %s -> %s %s %.1fms user=%s query=%s body=%s%s",
+                entry.method,
+                entry.operation or "-",
+                status or "dropped",
+                outcome,
+                entry.latency_ms,
+                user or "-",
+                ",".join(entry.query) or "-",
+                ",".join(entry.body) or "-",
+                f" fault#{rule.id}:{rule.action.kind}" if rule is not None else "",
+            )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """404/405 under /_mock/ answer the admin API's JSON error; elsewhere Starlette's plain text."""
+    assert isinstance(exc, HTTPException)
+    if request.url.path == PREFIX or request.url.path.startswith(PREFIX + "/"):
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        message = f"{request.method} {request.url.path}: {exc.detail}"
+        return JSONResponse(
+            {"error": {"code": code, "message": message}}, status_code=exc.status_code, headers=exc.headers
+        )
+    return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
 
 
 def build_app(settings: Settings | None = None, *, crm: CRM | None = None) -> Starlette:
@@ -33,14 +230,16 @@ def build_app(settings: Settings | None = None, *, crm: CRM | None = None) -> St
     crm = crm or build_crm(settings)
     registry = OperationRegistry.from_file(settings.profile_dir / "operations.json")
     dispatcher = Dispatcher(crm, registry, settings)
+    control = MockControl(crm, settings)
+    control.capture_baseline()
 
-    async def webservice(request: Request) -> Response:
-        # Handlers are synchronous and short; running them on the event loop keeps SQLite access
-        # serialised within the process and avoids a thread hop per request.
-        return dispatcher.handle(await read_request(request))
-
-    app = Starlette(routes=[Route("/webservice.php", webservice, methods=_METHODS)])
+    routes: list[Any] = [
+        Route("/webservice.php", Webservice(dispatcher, control, settings), methods=_METHODS)
+    ]
+    routes += admin_routes(control, settings) if settings.admin_enabled else health_only_routes(control)
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.settings = settings
     app.state.crm = crm
     app.state.dispatcher = dispatcher
+    app.state.control = control
     return app

@@ -1,0 +1,124 @@
+"""The request journal: what every client sent to /webservice.php and what it got back.
+
+Kept in memory, newest last, bounded (`journal_size`); secrets are masked before anything is kept,
+so neither the journal nor `--log-requests` output ever holds an access key or a password.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MASK = "********"
+# Parameter names (any case) whose values are secrets: login's accessKey (an md5 that replays as a
+# credential while its token lives) and the password operations' parameters.
+SECRET_PARAMS = frozenset({"accesskey", "password", "oldpassword", "newpassword", "confirmpassword"})
+# Keys inside JSON parameters (create/update `element`) that are secrets.
+SECRET_FIELDS = frozenset({"accesskey", "user_password", "confirm_password", "password"})
+
+
+def _mask_json(value: str) -> str:
+    """`element={"user_password": ...}` → the same JSON with the secret values masked."""
+    if not any(key in value.lower() for key in SECRET_FIELDS):
+        return value  # the common case: keep exactly what the client sent
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return value
+    if not isinstance(data, dict):
+        return value
+    masked = {k: (MASK if k.lower() in SECRET_FIELDS else v) for k, v in data.items()}
+    return json.dumps(masked, ensure_ascii=False)
+
+
+def mask_params(params: Mapping[str, str]) -> dict[str, str]:
+    return {
+        name: MASK if name.lower() in SECRET_PARAMS else _mask_json(value) for name, value in params.items()
+    }
+
+
+@dataclass
+class Entry:
+    id: int
+    time: float  # the emulator's clock (frozen or moved by tests), epoch seconds
+    method: str
+    path: str
+    operation: str | None  # lower-cased, as the registry looks it up; None when absent
+    query: dict[str, str]  # parameters that came in the URL query string (secrets masked)
+    body: dict[str, str]  # parameters that came in the form body (secrets masked)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # uploads: name, type, size
+    user: str | None = None  # the session's user (or the user logging in)
+    http_status: int = 200
+    success: bool | None = None  # None when the answer is not a Vtiger envelope (HTTP 500, faults)
+    error_code: str | int | None = None
+    error_message: str | None = None
+    latency_ms: float = 0.0  # wall-clock time spent answering, injected delays included
+    fault: dict[str, Any] | None = None  # the fault rule that fired: {"id", "action"}
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["query_params"] = list(self.query)
+        out["body_params"] = list(self.body)
+        return out
+
+
+class Journal:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: deque[Entry] = deque(maxlen=size or None)
+        self._next_id = 1
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.size > 0
+
+    def next_id(self) -> int:
+        with self._lock:
+            value = self._next_id
+            self._next_id += 1
+            return value
+
+    def add(self, entry: Entry) -> None:
+        if not self.enabled:
+            return
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(
+        self,
+        *,
+        operation: str | None = None,
+        since: float | None = None,
+        after: int | None = None,
+        limit: int | None = None,
+    ) -> list[Entry]:
+        """Oldest first; `limit` keeps the newest `limit` of the matching entries."""
+        with self._lock:
+            found = list(self._entries)
+        if operation is not None:
+            wanted = operation.lower()
+            found = [e for e in found if (e.operation or "") == wanted]
+        if since is not None:
+            found = [e for e in found if e.time >= since]
+        if after is not None:
+            found = [e for e in found if e.id > after]
+        if limit is not None:
+            found = found[-limit:] if limit else []
+        return found
+
+    def clear(self) -> int:
+        with self._lock:
+            count = len(self._entries)
+            self._entries.clear()
+            return count
+
+    def restart(self) -> None:
+        """Empty, with ids from 1 again (a reset is a fresh start for the journal too)."""
+        with self._lock:
+            self._entries.clear()
+            self._next_id = 1
