@@ -288,6 +288,14 @@ class Inventory:
         # it was cached, i.e. none.
         return parent
 
+    def load_lines(
+        self, conn: Connection, module: ModuleMeta, record_id: int, items: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Fixture loading: store a record's lines (create format) and its totals.  Stock is left
+        alone: a fixture describes a state, not the sales that led to it."""
+        self._insert_lines(conn, record_id, [dict(item) for item in items])
+        self._update_totals(conn, module, record_id, items)
+
     def before_delete(self, conn: Connection, record_id: int) -> None:
         """cleanLineItemList(): the lines go; those holding stock give it back."""
         self._give_back(conn, self._drop_lines(conn, record_id))

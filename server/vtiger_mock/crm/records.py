@@ -62,7 +62,17 @@ def _is_empty(value: Any) -> bool:
 
 
 class RecordStore:
-    def __init__(self, db: Database, modules: ModuleRegistry, clock: Clock, sequences: Sequences) -> None:
+    def __init__(
+        self,
+        db: Database,
+        modules: ModuleRegistry,
+        clock: Clock,
+        sequences: Sequences,
+        *,
+        first_user_id: int = 1,
+    ) -> None:
+        # New users start here (5 on 8.2.0), so a user id never looks like a group id.
+        self.first_user_id = first_user_id
         self.db = db
         self.modules = modules
         self.clock = clock
@@ -473,7 +483,8 @@ class RecordStore:
             return self.inventory.next_line_id(conn)
         table = self.db.table_for(module)
         current = conn.execute(sa.select(sa.func.max(table.c.crmid))).scalar()
-        return int(current or 0) + 1
+        floor = self.first_user_id if module.kind == "users" else 1
+        return max(int(current or 0) + 1, floor)
 
 
 class _Printer:

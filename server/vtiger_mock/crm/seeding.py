@@ -16,8 +16,8 @@ field names to *printed* values (as retrieve prints them: every value a string, 
 - unknown modules, unknown fields and ids of the wrong module are errors (SeedDataError), so that a
   typo in a fixture file is reported rather than silently dropped.
 
-Inventory records may carry `LineItems` (Vtiger's create format); the store does not keep line
-items yet, so only the header fields load today and the items stay in the file for when it does.
+Inventory records may carry `LineItems` (Vtiger's create format: productid, quantity, listprice,
+…); they are stored with the record and its totals computed, and a dump writes them back.
 """
 
 from __future__ import annotations
@@ -45,6 +45,16 @@ Fixture = dict[str, list[dict[str, Any]]]
 
 # Keys a fixture record may carry besides its module's fields (`label` is in every retrieve).
 _EXTRA_KEYS = frozenset({"id", "label", "LineItems"})
+# What a dumped line item keeps: the create format's keys (the rest is computed on load).
+_LINE_KEYS = (
+    "productid",
+    "quantity",
+    "listprice",
+    "comment",
+    "description",
+    "discount_percent",
+    "discount_amount",
+)
 _CRMID = "crmid"
 _ACCESS_KEY_CHARS = string.ascii_letters + string.digits
 # Vtiger's fresh-install roles: H2 is the CEO role the admin has, H5 the plain sales person.
@@ -419,6 +429,14 @@ class Seeder:
                             record.get("accesskey") == self.crm.admin_access_key
                         ):
                             record["accesskey"] = ACCESS_KEY_PLACEHOLDER
+                if module.is_inventory:
+                    inventory = self.crm.records.inventory
+                    for record in printed:
+                        record_id = int(str(record["id"]).split("x")[1])
+                        record["LineItems"] = [
+                            {k: v for k, v in line.items() if k in _LINE_KEYS}
+                            for line in inventory.line_items(conn, module, record_id)
+                        ]
                 out[module.name] = printed
         return out
 

@@ -70,7 +70,9 @@ class CRM:
         self.modules = ModuleRegistry(load_modules(profile_dir / "modules"))
         self.db = Database(database_url, self.modules)
         self.sequences = Sequences(self.db)
-        self.records = RecordStore(self.db, self.modules, self.clock, self.sequences)
+        self.records = RecordStore(
+            self.db, self.modules, self.clock, self.sequences, first_user_id=self.profile.first_user_id
+        )
         self.seed = seed
         self.ids = IdGenerator(self.clock, seed)
         self.auth = Auth(self.db, self.modules["Users"], self.clock, self.ids)
@@ -114,6 +116,7 @@ class CRM:
             # statement building, which made loading 100k synthetic records take minutes.
             batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             entities: list[dict[str, Any]] = []
+            lines: list[tuple[int, list[dict[str, Any]]]] = []
             # Plain text fields are stored as printed; only the others need converting.
             fields = [(f.name, f.col, None if f.kind == "string" else f) for f in module.fields]
             for printed in rows:
@@ -125,11 +128,15 @@ class CRM:
                 }
                 row = {"crmid": record_id, DELETED: 0, **values}
                 batches.setdefault(tuple(row), []).append(row)
+                if module.is_inventory and isinstance(printed.get("LineItems"), list):
+                    lines.append((record_id, printed["LineItems"]))
                 if module.kind == "crm":
+                    # A Calendar row with activitytype Meeting is an Event (shared activity table).
+                    filed_as = self.modules.module_of_row(module, values) if module.selector else module
                     entities.append(
                         {
                             "crmid": record_id,
-                            "setype": module.name,
+                            "setype": filed_as.name,
                             "deleted": 0,
                             "smownerid": (values.get(owner.col) if owner is not None else None) or 0,
                             "modifiedtime": values.get("modifiedtime") or self.clock.timestamp(),
@@ -139,6 +146,8 @@ class CRM:
                 conn.execute(table.insert(), batch)
             if entities:
                 conn.execute(self.db.crmentity.insert(), entities)
+            for record_id, items in lines:
+                self.records.inventory.load_lines(conn, module, record_id, items)
 
     def record_counts(self) -> dict[str, int]:
         ent = self.db.crmentity
