@@ -69,7 +69,9 @@ class Webservice:
     """/webservice.php as an ASGI app: faults and the journal around the dispatcher.
 
     Raw ASGI rather than a request → response function, because dropping a connection needs the
-    transport, which only the server's `receive` callable leads to.
+    transport, which only the server's `receive` callable leads to.  Handlers are synchronous and
+    short: running them on the event loop keeps SQLite access serialised within the process and
+    avoids a thread hop per request.
     """
 
     def __init__(self, dispatcher: Dispatcher, control: MockControl, settings: Settings) -> None:
@@ -84,18 +86,23 @@ class Webservice:
         request = Request(scope, receive)
         ws = await read_request(request)
         watched = self.control.journal.enabled or self.log_requests
-        user = self._session_user(ws) if watched else None
         rule = self.control.faults.pick(ws.operation)
 
         response: Response | None
+        # The dispatcher names the session's user; a fault that answers instead needs a lookup.
+        user: str | None = None
         if rule is None:
-            response = self._dispatch(ws)
+            response, user = self.dispatcher.handle_as(ws)
         elif rule.when == "before":
             if rule.action.delay_ms:
                 await asyncio.sleep(rule.action.delay_ms / 1000)
-            response = self._fault_response(rule) if rule.action.replaces_response else self._dispatch(ws)
+            if rule.action.replaces_response:
+                response = self._fault_response(rule)
+                user = self._session_user(ws) if watched else None
+            else:
+                response, user = self.dispatcher.handle_as(ws)
         else:  # "after": the operation runs and commits, then the fault
-            response = self._dispatch(ws)
+            response, user = self.dispatcher.handle_as(ws)
             if rule.action.delay_ms:
                 await asyncio.sleep(rule.action.delay_ms / 1000)
             if rule.action.replaces_response:
@@ -107,11 +114,6 @@ class Webservice:
             await self._drop(receive)
             return
         await response(scope, receive, send)
-
-    def _dispatch(self, ws: WsRequest) -> Response:
-        # Handlers are synchronous and short; running them on the event loop keeps SQLite access
-        # serialised within the process and avoids a thread hop per request.
-        return self.dispatcher.handle(ws)
 
     # ------------------------------------------------------------------ faults
 

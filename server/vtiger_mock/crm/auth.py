@@ -81,14 +81,21 @@ class Auth:
         return dict(row) if row is not None else None
 
     def actor(self, conn: Connection, user_id: int) -> Actor | None:
-        row = self.user_row(conn, user_id)
-        if row is None:
+        u = self.users
+        found = self.db.prepared(
+            "auth.actor",
+            lambda: sa.select(u.c.user_name, u.c.is_admin, u.c.no_of_currency_decimals).where(
+                u.c.crmid == sa.bindparam("id"), u.c[DELETED] == 0
+            ),
+        ).first(conn, id=user_id)
+        if found is None:
             return None
-        decimals = str(row.get("no_of_currency_decimals") or "2")
+        user_name, is_admin, decimals_value = found
+        decimals = str(decimals_value or "2")
         return Actor(
             id=user_id,
-            user_name=str(row.get("user_name") or ""),
-            is_admin=row.get("is_admin") == "on",
+            user_name=str(user_name or ""),
+            is_admin=is_admin == "on",
             currency_decimals=int(decimals) if decimals.isdigit() else 2,
         )
 
@@ -125,16 +132,20 @@ class Auth:
 
     def session_user(self, conn: Connection, session_id: str, idle_timeout: int | None) -> int | None:
         s = self.db.ws_sessions
-        row = conn.execute(sa.select(s.c.userid, s.c.last_seen).where(s.c.id == session_id)).first()
+        row = self.db.prepared(
+            "auth.session",
+            lambda: sa.select(s.c.userid, s.c.last_seen).where(s.c.id == sa.bindparam("id")),
+        ).first(conn, id=session_id)
         if row is None:
             return None
+        user_id, last_seen = row
         if idle_timeout is not None:
             now = self.clock.epoch()
-            if now - int(row.last_seen) > idle_timeout:
+            if now - int(last_seen) > idle_timeout:
                 conn.execute(s.delete().where(s.c.id == session_id))
                 return None
             conn.execute(s.update().where(s.c.id == session_id).values(last_seen=now))
-        return int(row.userid)
+        return int(user_id)
 
     def close_session(self, conn: Connection, session_id: str) -> None:
         s = self.db.ws_sessions

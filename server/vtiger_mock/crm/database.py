@@ -11,8 +11,9 @@ Layout (close to Vtiger's own, so the same questions are cheap to ask):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -44,6 +45,34 @@ _INDEXED_KINDS = {"reference", "owner"}
 
 def _column_type(f: FieldMeta) -> sa.types.TypeEngine[Any]:
     return _COLUMN_TYPES.get(f.kind, NOCASE_TEXT)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A statement SQLAlchemy compiled once, run straight on the DBAPI connection.
+
+    The hot lookups of every request (session, user, a record's module and row) would otherwise
+    pay for building and compiling a statement each time — far more than SQLite's own work.
+    Values are still bound parameters; only the SQL text is reused.
+    """
+
+    sql: str
+    names: tuple[str, ...]  # bind parameters in positional order
+    columns: tuple[str, ...]  # result columns, for rows as mappings
+    constants: dict[str, Any]  # values of the binds the statement fixed itself (deleted == 0)
+
+    def rows(self, conn: Connection, **params: Any) -> list[tuple[Any, ...]]:
+        values = [params[name] if name in params else self.constants[name] for name in self.names]
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self.sql, values)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def first(self, conn: Connection, **params: Any) -> tuple[Any, ...] | None:
+        found = self.rows(conn, **params)
+        return found[0] if found else None
 
 
 class Database:
@@ -110,13 +139,32 @@ class Database:
         )
         self.module_tables: dict[str, sa.Table] = {}
         self._build_module_tables(list(modules))
+        self._prepared: dict[str, Prepared] = {}
+
+    def prepared(self, key: str, build: Callable[[], sa.Select[Any]]) -> Prepared:
+        """The compiled form of `build()`, compiled on first use; `key` names the statement."""
+        found = self._prepared.get(key)
+        if found is None:
+            statement = build()
+            compiled = statement.compile(dialect=self.engine.dialect)
+            found = Prepared(
+                sql=str(compiled),
+                names=tuple(compiled.positiontup or ()),
+                columns=tuple(statement.selected_columns.keys()),
+                constants=dict(compiled.params),
+            )
+            self._prepared[key] = found
+        return found
 
     def _build_module_tables(self, modules: list[ModuleMeta]) -> None:
         columns: dict[str, dict[str, sa.Column[Any]]] = {}
         indexed: dict[str, set[str]] = {}
+        unique: dict[str, set[str]] = {}
         for module in modules:
             cols = columns.setdefault(module.table, {})
             idx = indexed.setdefault(module.table, set())
+            if not module.allow_duplicates and module.unique_field and module.field(module.unique_field):
+                unique.setdefault(module.table, set()).add(module.by_name[module.unique_field].col)
             for f in module.fields:
                 if f.col not in cols:
                     cols[f.col] = sa.Column(f.col, _column_type(f), nullable=True)
@@ -135,6 +183,15 @@ class Database:
             )
             for col in sorted(indexed[table_name]):
                 sa.Index(f"ix_{table_name}_{col}", table.c[col])
+            for col in sorted(unique.get(table_name, ())):
+                # The duplicate check compares rtrim(value) case-insensitively: index that expression.
+                sa.Index(f"ix_{table_name}_{col}_dup", sa.func.rtrim(table.c[col]).collate("NOCASE"))
+            # count(*) and deep OFFSET paging walk the live rows only; the row itself is wide.
+            sa.Index(
+                f"ix_{table_name}_live",
+                table.c.crmid,
+                sqlite_where=sa.and_(table.c[DELETED] == 0, table.c[CONVERTED] == 0),
+            )
             self.module_tables[table_name] = table
 
     @contextmanager

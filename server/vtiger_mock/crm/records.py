@@ -6,8 +6,9 @@ Vtiger's own errors (from the error catalogue), raised in the order real Vtiger 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -21,13 +22,23 @@ from vtiger_mock.crm.inventory import Inventory
 from vtiger_mock.crm.modules import ModuleRegistry
 from vtiger_mock.crm.schema import FieldMeta, ModuleMeta
 from vtiger_mock.crm.sequences import Sequences
-from vtiger_mock.crm.values import leading_int, php_string, split_ws_id, to_output, to_stored
+from vtiger_mock.crm.values import (
+    leading_int,
+    output_converter,
+    php_string,
+    split_ws_id,
+    to_output,
+    to_stored,
+)
 from vtiger_mock.protocol import errors
 
 # Vtiger's universal entity columns (vtiger_crmentity), filled by the server on every save.
 CREATED_TIME = "createdtime"
 MODIFIED_TIME = "modifiedtime"
 MODIFIED_BY = "modifiedby"
+
+# Up to this many ids are looked up one by one with a prepared statement; more take one IN query.
+_FEW = 4
 
 # uitype 52: a user reference the server fills in (modifiedby, creator).
 USER_REFERENCE_UITYPE = 52
@@ -104,27 +115,36 @@ class RecordStore:
     def module_of(self, conn: Connection, hint: ModuleMeta, record_id: int) -> ModuleMeta | None:
         """The module a live record belongs to; None for a missing or deleted record."""
         if hint.kind == "crm":
-            ent = self.db.crmentity
-            setype = conn.execute(
-                sa.select(ent.c.setype).where(ent.c.crmid == record_id, ent.c.deleted == 0)
-            ).scalar()
-            return self.modules.get(setype) if setype is not None else None
+            found = self._setype_of(conn, record_id)
+            return self.modules.get(found) if found is not None else None
         table = self.db.table_for(hint)
-        found = conn.execute(
-            sa.select(table.c.crmid).where(table.c.crmid == record_id, table.c[DELETED] == 0)
-        ).scalar()
-        return hint if found is not None else None
+        live = self.db.prepared(
+            f"records.live.{table.name}",
+            lambda: sa.select(table.c.crmid).where(
+                table.c.crmid == sa.bindparam("id"), table.c[DELETED] == 0
+            ),
+        ).first(conn, id=record_id)
+        return hint if live is not None else None
+
+    def _setype_of(self, conn: Connection, record_id: int) -> str | None:
+        """The module name crmentity files a live record under."""
+        ent = self.db.crmentity
+        found = self.db.prepared(
+            "records.setype",
+            lambda: sa.select(ent.c.setype).where(ent.c.crmid == sa.bindparam("id"), ent.c.deleted == 0),
+        ).first(conn, id=record_id)
+        return str(found[0]) if found is not None else None
 
     # ---------------------------------------------------------------- reading
 
     def fetch_row(self, conn: Connection, module: ModuleMeta, record_id: int) -> Row | None:
         table = self.db.table_for(module)
-        row = (
-            conn.execute(sa.select(table).where(table.c.crmid == record_id, table.c[DELETED] == 0))
-            .mappings()
-            .first()
+        statement = self.db.prepared(
+            f"records.row.{table.name}",
+            lambda: sa.select(table).where(table.c.crmid == sa.bindparam("id"), table.c[DELETED] == 0),
         )
-        return dict(row) if row is not None else None
+        found = statement.first(conn, id=record_id)
+        return dict(zip(statement.columns, found, strict=True)) if found is not None else None
 
     def retrieve(
         self, conn: Connection, module: ModuleMeta, record_id: int, actor: Actor | None = None
@@ -153,11 +173,10 @@ class RecordStore:
         """Stored rows → Vtiger's output objects: every value a string, ids as <prefix>x<id>."""
         shown = list(module.fields) if fields is None else list(fields)
         printer = _Printer(self, conn, module, shown, rows)
+        converters = [(f.name, f.col, printer.converter(f)) for f in shown]
         out = []
         for row in rows:
-            record: dict[str, Any] = {}
-            for f in shown:
-                record[f.name] = printer.value(f, row.get(f.col))
+            record: dict[str, Any] = {name: convert(row.get(col)) for name, col, convert in converters}
             if with_id:
                 record["id"] = f"{module.id_prefix}x{row['crmid']}"
             if with_label and module.kind == "crm":  # only CRM records carry a label
@@ -217,7 +236,10 @@ class RecordStore:
         if not wanted:
             return found
         crm_targets = [t for t in targets if (m := self.modules.get(t)) is not None and m.kind == "crm"]
-        if crm_targets:
+        setypes: dict[int, str | None] = {}
+        if crm_targets and len(wanted) <= _FEW:
+            setypes = {i: self._setype_of(conn, i) for i in wanted}
+        elif crm_targets:
             ent = self.db.crmentity
             setypes = dict(
                 conn.execute(
@@ -251,9 +273,12 @@ class RecordStore:
             if m is None or not wanted:
                 continue
             table = self.db.table_for(m)
-            hits = conn.execute(
-                sa.select(table.c.crmid).where(table.c.crmid.in_(wanted - found.keys()))
-            ).scalars()
+            remaining = wanted - found.keys()
+            if len(remaining) <= _FEW:
+                exists = self.db.prepared(f"records.exists.{table.name}", partial(_exists, table))
+                hits: Iterable[int] = [i for i in remaining if exists.first(conn, id=i) is not None]
+            else:
+                hits = conn.execute(sa.select(table.c.crmid).where(table.c.crmid.in_(remaining))).scalars()
             for i in hits:
                 found[i] = f"{m.id_prefix}x{i}"
         return found
@@ -508,22 +533,32 @@ class _Printer:
                 owners.update(int(v) for r in rows if (v := r.get(f.col)) is not None)
         self._owners = store.owner_ids(conn, owners) if owners else {}
 
-    def value(self, f: FieldMeta, stored: Any) -> Any:
+    def converter(self, f: FieldMeta) -> Callable[[Any], Any]:
+        """The function printing this field's stored values for this batch."""
         if f.kind == "reference":
-            if stored in (None, ""):
-                return ""
-            return self._refs[f.name].get(int(stored), "")
+            refs = self._refs[f.name]
+            return lambda stored: "" if stored in (None, "") else refs.get(int(stored), "")
         if f.kind == "owner":
-            if stored is None:
-                return ""
-            return self._owners.get(int(stored), str(stored))
+            owners = self._owners
+            return lambda stored: "" if stored is None else owners.get(int(stored), str(stored))
         if f.special == "inventoryCharges":
-            return specials.charge_output(stored)
+            return specials.charge_output
         if f.special == "productCurrency" and f.kind == "decimal":
-            # Printed as a raw JSON number, the one non-string value of a retrieve.
-            number = float(stored or 0)
-            return int(number) if number.is_integer() else number
-        return to_output(f, stored)
+            return _json_number
+        return output_converter(f)
+
+    def value(self, f: FieldMeta, stored: Any) -> Any:
+        return self.converter(f)(stored)
+
+
+def _exists(table: sa.Table) -> sa.Select[Any]:
+    return sa.select(table.c.crmid).where(table.c.crmid == sa.bindparam("id"))
+
+
+def _json_number(stored: Any) -> int | float:
+    """Printed as a raw JSON number: the one non-string value of a retrieve (Products currency1)."""
+    number = float(stored or 0)
+    return int(number) if number.is_integer() else number
 
 
 def _supplied(element: Any) -> set[str]:

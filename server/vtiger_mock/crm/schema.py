@@ -105,6 +105,8 @@ class ModuleMeta:
     describe_order: tuple[str, ...] | None = None
     id_field: dict[str, Any] | None = None
     by_name: dict[str, FieldMeta] = field(default_factory=dict, compare=False)
+    # Structures derived from the (immutable) metadata, built on first use: describe output, …
+    memo: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         self.by_name.update({f.name: f for f in self.fields})

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 from vtiger_mock.crm.schema import FieldMeta
@@ -141,25 +143,47 @@ def _round(number: float, scale: int | None) -> float:
 
 def to_output(f: FieldMeta, stored: Any) -> str:
     """A stored value → the string real Vtiger prints (references/owners are printed by the caller)."""
+    return output_converter(f)(stored)
+
+
+def output_converter(f: FieldMeta) -> Callable[[Any], str]:
+    """The printing function of a field, chosen once per field so that printing many rows does
+    no per-value dispatch on the field's kind."""
+    if f.kind == "decimal":
+        return partial(_print_decimal, scale=f.scale if f.scale is not None else 8)
+    if f.kind in ("integer", "boolean"):
+        return _print_integer
+    return _print_text
+
+
+def _print_text(stored: Any) -> str:
+    return "" if stored is None else str(stored)
+
+
+def _print_integer(stored: Any) -> str:
     if stored is None:
         return ""
-    kind = f.kind
-    if kind == "decimal":
-        if not isinstance(stored, (int, float)):
-            return str(stored)
-        scale = f.scale if f.scale is not None else 8
-        try:
-            quantized = Decimal(repr(float(stored))).quantize(
-                Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP
-            )
-            return format(quantized, "f")
-        except InvalidOperation:
-            return str(stored)
-    if kind in ("integer", "boolean"):
-        if isinstance(stored, float) and stored.is_integer():
-            return str(int(stored))
-        return str(stored)
+    if isinstance(stored, float) and stored.is_integer():
+        return str(int(stored))
     return str(stored)
+
+
+def _print_decimal(stored: Any, scale: int) -> str:
+    """With the column's scale, as MySQL prints a DECIMAL: "1250.50000000"."""
+    if stored is None:
+        return ""
+    if not isinstance(stored, (int, float)):
+        return str(stored)
+    text = repr(float(stored))
+    point = text.find(".")
+    # Fast path: the shortest repr already has no more digits than the scale; pad it.
+    if point >= 0 and "e" not in text and len(text) - point - 1 <= scale:
+        return text + "0" * (scale - (len(text) - point - 1)) if scale else text[:point]
+    try:
+        quantized = Decimal(text).quantize(Decimal(1).scaleb(-scale), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        return str(stored)
+    return format(quantized, "f")
 
 
 def split_ws_id(value: str) -> tuple[str, str]:

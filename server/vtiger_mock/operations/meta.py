@@ -35,7 +35,11 @@ def describe(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     module = ctx.crm.modules.get(name)
     if module is None:
         raise errors.access_denied_for_name(name or "")
-    return describe_module(module)
+    # Metadata is immutable once loaded: a module's description is built once.
+    described: dict[str, Any] = module.memo.get("describe") or module.memo.setdefault(
+        "describe", describe_module(module)
+    )
+    return described
 
 
 def describe_module(module: ModuleMeta) -> dict[str, Any]:

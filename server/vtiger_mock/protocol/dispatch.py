@@ -70,6 +70,14 @@ class Dispatcher:
         self.settings = settings
 
     def handle(self, request: WsRequest) -> Response:
+        return self.handle_as(request)[0]
+
+    def handle_as(self, request: WsRequest) -> tuple[Response, str | None]:
+        """The response, and the user name of the session it ran under (for the journal)."""
+        acting: list[str] = []
+        return self._handle(request, acting), (acting[0] if acting else None)
+
+    def _handle(self, request: WsRequest, acting: list[str]) -> Response:
         op = self.registry.get(request.operation)
         if op is None:
             # Thrown outside webservice.php's try block: PHP answers 500 with an empty body.
@@ -80,7 +88,7 @@ class Dispatcher:
             return envelope.uncaught(envelope.CONTENT_TYPE)
         try:
             with self.crm.db.transaction(write=op.http_type == "POST") as conn:
-                result = self._run(op, request, conn)
+                result = self._run(op, request, conn, acting)
             return envelope.success(result)
         except errors.WebServiceError as error:
             return envelope.failure(error)
@@ -89,7 +97,7 @@ class Dispatcher:
             log.exception("operation %s failed", op.name)
             return envelope.failure(errors.internal_error())
 
-    def _run(self, op: Operation, request: WsRequest, conn: Any) -> Any:
+    def _run(self, op: Operation, request: WsRequest, conn: Any, acting: list[str]) -> Any:
         if op.extends_session and "operation" not in request.body:
             raise errors.authentication_required()
         session_id = request.session_name
@@ -103,6 +111,8 @@ class Dispatcher:
         actor = self.crm.auth.actor(conn, user_id) if user_id is not None else None
         if user_id is not None and actor is None and not op.prelogin:
             raise errors.authentication_required()  # the session's user was deleted
+        if actor is not None:
+            acting.append(actor.user_name)
         context = Context(
             crm=self.crm,
             settings=self.settings,

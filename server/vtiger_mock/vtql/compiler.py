@@ -147,7 +147,11 @@ class Compiler:
         else:
             combined = conditions[0]
             for connector, condition in zip(connectors, conditions[1:], strict=True):
-                combined = sa.and_(combined, condition) if connector is Connector.AND else sa.or_(combined, condition)
+                combined = (
+                    sa.and_(combined, condition)
+                    if connector is Connector.AND
+                    else sa.or_(combined, condition)
+                )
             clauses.append(combined)
         return clauses
 
@@ -164,9 +168,10 @@ class Compiler:
             return column.in_(values)
         value = values[0]
         if op is Operator.LIKE:
-            # MySQL applies LIKE to numbers as text ("account_id like '11x%'" → LIKE '%').
-            text_column = column if isinstance(column.type, sa.Text) else sa.cast(column, sa.Text)
-            return text_column.like(sa.cast(value, sa.Text))
+            text_column = self._text_of(condition.field, column)
+            # A plain bound string keeps SQLite's LIKE index optimisation (a CAST would defeat it).
+            pattern = value if isinstance(column.type, sa.Text) else sa.cast(value, sa.Text)
+            return text_column.like(pattern)
         comparisons: dict[Operator, Callable[[Any, Any], ColumnElement[bool]]] = {
             Operator.EQ: lambda c, v: c == v,
             Operator.NE: lambda c, v: c != v,
@@ -176,6 +181,14 @@ class Compiler:
             Operator.GTE: lambda c, v: c >= v,
         }
         return comparisons[op](column, value)
+
+    def _text_of(self, name: str, column: ColumnElement[Any]) -> ColumnElement[Any]:
+        """MySQL applies LIKE to a number's text: a decimal column with its scale ("1013.00000000"),
+        an id or reference as digits ("account_id like '11x%'" → LIKE '%')."""
+        f = self.module.field(name)
+        if f is not None and f.kind == "decimal":
+            return sa.func.printf(f"%.{f.scale if f.scale is not None else 8}f", column)
+        return column if isinstance(column.type, sa.Text) else sa.cast(column, sa.Text)
 
     def _id_value(self, value: Value) -> Any:
         # The prefix is ignored ("99x5" means record 5); without an "x" the SQL is broken.
