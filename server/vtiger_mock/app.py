@@ -227,6 +227,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
 
 
+def app_from_env() -> Starlette:
+    """An app configured only by VTIGER_MOCK_* variables: what `serve --workers N` runs in each
+    worker process (uvicorn's factory)."""
+    return build_app(Settings.from_env())
+
+
 def build_app(settings: Settings | None = None, *, crm: CRM | None = None) -> Starlette:
     settings = settings or Settings()
     crm = crm or build_crm(settings)

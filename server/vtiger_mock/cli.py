@@ -110,6 +110,12 @@ def _serve(args: argparse.Namespace) -> int:
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
+    if args.workers > 1 and settings.database_url in ("sqlite://", "sqlite:///:memory:"):
+        print(
+            "--workers needs a file database (--database sqlite:///path.db): processes share no memory",
+            file=sys.stderr,
+        )
+        return 2
     app = build_app(settings)
     root = f"http://{settings.host}:{settings.port}"
     counts = app.state.control.health()["total_records"]
@@ -127,6 +133,23 @@ def _serve(args: argparse.Namespace) -> int:
             "   (Authorization: Bearer <admin token>)" if settings.admin_token else ""
         )
     print(f"  admin API: {admin}", flush=True)
+    if args.workers > 1:
+        # Every worker opens the same database, already initialised above (so no two workers
+        # race to install it), and rebuilds the settings from the environment.
+        os.environ.update(settings.to_env())
+        print(
+            f"  workers: {args.workers} (all state in the database: any worker serves any session)",
+            flush=True,
+        )
+        uvicorn.run(
+            "vtiger_mock.app:app_from_env",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=args.workers,
+            log_level=args.log_level,
+        )
+        return 0
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level)
     return 0
 
@@ -420,6 +443,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="requests kept by the journal, 0 = off (VTIGER_MOCK_JOURNAL_SIZE; default 1000)",
     )
     serve.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes sharing one file database (default 1); each keeps its own admin journal and faults",
+    )
     serve.set_defaults(func=_serve)
 
     seed = sub.add_parser(

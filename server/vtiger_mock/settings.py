@@ -110,6 +110,19 @@ class Settings:
     def profile_dir(self) -> Path:
         return self.fixtures_dir / "profiles" / self.profile
 
+    def to_env(self) -> dict[str, str]:
+        """The VTIGER_MOCK_* variables that rebuild these settings with from_env (worker processes)."""
+        out: dict[str, str] = {}
+        for name, (attr, _parse) in _ENV.items():
+            value = getattr(self, attr)
+            if name == "VTIGER_MOCK_NO_ADMIN":
+                out[name] = "0" if value else "1"
+            elif isinstance(value, bool):
+                out[name] = "1" if value else "0"
+            elif value is not None:
+                out[name] = str(value)
+        return out
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Defaults, then VTIGER_MOCK_* variables, then `overrides` (CLI flags; None = not given)."""
