@@ -71,9 +71,11 @@ class Auth:
     def find_user_id(self, conn: Connection, user_name: str) -> int | None:
         """user_name lookup as MySQL's ci collation does it: case-insensitive, live users only."""
         u = self.users
-        return conn.execute(
-            sa.select(u.c.crmid).where(u.c.user_name == user_name, u.c[DELETED] == 0)
-        ).scalar()
+        found = self.db.prepared(
+            "auth.user_by_name",
+            lambda: sa.select(u.c.crmid).where(u.c.user_name == sa.bindparam("name"), u.c[DELETED] == 0),
+        ).first(conn, name=user_name)
+        return int(found[0]) if found is not None else None
 
     def user_row(self, conn: Connection, user_id: int) -> dict[str, Any] | None:
         u = self.users
@@ -106,16 +108,27 @@ class Auth:
         now = self.clock.epoch()
         token = self.ids.uniqid()
         t = self.db.ws_tokens
-        conn.execute(t.delete().where(t.c.userid == user_id))
-        conn.execute(t.insert().values(userid=user_id, token=token, expiretime=now + TOKEN_LIFETIME))
+        self.db.prepared(
+            "auth.token_drop", lambda: t.delete().where(t.c.userid == sa.bindparam("user"))
+        ).rows(conn, user=user_id)
+        self.db.prepared(
+            "auth.token_add",
+            lambda: t.insert().values(
+                userid=sa.bindparam("user"), token=sa.bindparam("token"), expiretime=sa.bindparam("expires")
+            ),
+        ).rows(conn, user=user_id, token=token, expires=now + TOKEN_LIFETIME)
         return token, now, now + TOKEN_LIFETIME
 
     def live_token(self, conn: Connection, user_id: int) -> str | None:
         """The user's token if it has not expired (valid through its expireTime second)."""
         t = self.db.ws_tokens
-        return conn.execute(
-            sa.select(t.c.token).where(t.c.userid == user_id, t.c.expiretime >= self.clock.epoch())
-        ).scalar()
+        found = self.db.prepared(
+            "auth.live_token",
+            lambda: sa.select(t.c.token).where(
+                t.c.userid == sa.bindparam("user"), t.c.expiretime >= sa.bindparam("now")
+            ),
+        ).first(conn, user=user_id, now=self.clock.epoch())
+        return str(found[0]) if found is not None else None
 
     # ------------------------------------------------------------------ sessions
 
@@ -127,7 +140,15 @@ class Auth:
             return session_id
         # dechex(rand()) . uniqid(): typically 21 lowercase hex characters.
         session_id = self.ids.rand_hex() + self.ids.uniqid()
-        conn.execute(s.insert().values(id=session_id, userid=user_id, created=now, last_seen=now))
+        self.db.prepared(
+            "auth.session_add",
+            lambda: s.insert().values(
+                id=sa.bindparam("id"),
+                userid=sa.bindparam("user"),
+                created=sa.bindparam("now"),
+                last_seen=sa.bindparam("now"),
+            ),
+        ).rows(conn, id=session_id, user=user_id, now=now)
         return session_id
 
     def session_user(self, conn: Connection, session_id: str, idle_timeout: int | None) -> int | None:

@@ -141,7 +141,7 @@ class Database:
         self._build_module_tables(list(modules))
         self._prepared: dict[str, Prepared] = {}
 
-    def prepared(self, key: str, build: Callable[[], sa.Select[Any]]) -> Prepared:
+    def prepared(self, key: str, build: Callable[[], Any]) -> Prepared:
         """The compiled form of `build()`, compiled on first use; `key` names the statement."""
         found = self._prepared.get(key)
         if found is None:
@@ -150,7 +150,7 @@ class Database:
             found = Prepared(
                 sql=str(compiled),
                 names=tuple(compiled.positiontup or ()),
-                columns=tuple(statement.selected_columns.keys()),
+                columns=tuple(statement.selected_columns.keys()) if isinstance(statement, sa.Select) else (),
                 constants=dict(compiled.params),
             )
             self._prepared[key] = found
@@ -237,6 +237,7 @@ def create_engine(url: str) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql(conn.info.get("begin", "BEGIN"))
+        # Straight to the driver: a statement through SQLAlchemy here costs more than the BEGIN.
+        conn.connection.driver_connection.execute(conn.info.get("begin", "BEGIN"))  # type: ignore[union-attr]
 
     return engine

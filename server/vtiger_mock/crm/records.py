@@ -6,6 +6,7 @@ Vtiger's own errors (from the error catalogue), raised in the order real Vtiger 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -173,10 +174,14 @@ class RecordStore:
         """Stored rows → Vtiger's output objects: every value a string, ids as <prefix>x<id>."""
         shown = list(module.fields) if fields is None else list(fields)
         printer = _Printer(self, conn, module, shown, rows)
-        converters = [(f.name, f.col, printer.converter(f)) for f in shown]
+        names = [f.name for f in shown]
+        columns = [f.col for f in shown]
+        converters = [printer.converter(f) for f in shown]
         out = []
         for row in rows:
-            record: dict[str, Any] = {name: convert(row.get(col)) for name, col, convert in converters}
+            # map() keeps the per-value loop in C: printing is most of a 100-row query's time.
+            values = map(row.get, columns)
+            record: dict[str, Any] = dict(zip(names, map(operator.call, converters, values), strict=True))
             if with_id:
                 record["id"] = f"{module.id_prefix}x{row['crmid']}"
             if with_label and module.kind == "crm":  # only CRM records carry a label
@@ -257,10 +262,19 @@ class RecordStore:
                 hits = {i for i in remaining if setypes.get(i) == target}
             else:
                 table = self.db.table_for(m)
-                query = sa.select(table.c.crmid).where(table.c.crmid.in_(remaining))
-                if m.field(SOFT_DELETE_FIELD) is None:
-                    query = query.where(table.c[DELETED] == 0)
-                hits = set(conn.execute(query).scalars())
+                # Tables with their own "deleted" column keep deleted rows printable (Currency).
+                keeps_deleted = m.field(SOFT_DELETE_FIELD) is not None
+                if len(remaining) <= _FEW:
+                    if keeps_deleted:
+                        exists = self.db.prepared(f"records.exists.{table.name}", partial(_exists, table))
+                        hits = {i for i in remaining if exists.first(conn, id=i) is not None}
+                    else:
+                        hits = {i for i in remaining if self.module_of(conn, m, i) is not None}
+                else:
+                    query = sa.select(table.c.crmid).where(table.c.crmid.in_(remaining))
+                    if not keeps_deleted:
+                        query = query.where(table.c[DELETED] == 0)
+                    hits = set(conn.execute(query).scalars())
             for i in hits:
                 found[i] = f"{m.id_prefix}x{i}"
         return found

@@ -42,7 +42,10 @@ def query(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
         total = ctx.conn.execute(compiled.statement).scalar_one()
         rows = [{"count": str(total)}]
         return rows[compiled.count_offset :][: compiled.count_limit]
-    found = [dict(row) for row in ctx.conn.execute(compiled.statement).mappings()]
+    result = ctx.conn.execute(compiled.statement)
+    keys = list(result.keys())
+    # Plain tuples zipped into dicts: SQLAlchemy's row mappings cost more than the query itself.
+    found = [dict(zip(keys, row, strict=True)) for row in result.all()]
     if compiled.output is None:
         return ctx.crm.records.render(ctx.conn, module, found)
     printed = ctx.crm.records.render(ctx.conn, module, found, fields=compiled.fields)

@@ -16,6 +16,9 @@ class ValueKind(Enum):
     STRING = "string"  # 'quoted' (the only way to write text with spaces or punctuation)
     INTEGER = "integer"  # [+-]digits, unquoted
     WORD = "word"  # any other unquoted lexeme: identifiers, 11x5, *, and in LIMIT even = or <
+    # Vtiger lost the value (a PHP null): after an unclosed "(" such as `a = ('x';` its parser
+    # recovers into an accepted statement without the value, which reaches the SQL as nothing.
+    MISSING = "missing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +28,9 @@ class Value:
     raw: str  # the lexeme as typed
 
     @classmethod
-    def from_lexeme(cls, lexeme: str) -> Value:
+    def from_lexeme(cls, lexeme: str | None) -> Value:
+        if lexeme is None:
+            return cls(ValueKind.MISSING, "", "")
         if len(lexeme) >= 2 and lexeme[0] == lexeme[-1] == "'":
             return cls(ValueKind.STRING, lexeme[1:-1].replace("''", "'"), lexeme)
         digits = lexeme[1:] if lexeme[:1] in ("+", "-") else lexeme
@@ -54,8 +59,8 @@ class Connector(Enum):
 class Condition:
     field: str
     operator: Operator
-    values: tuple[Value, ...]  # one value unless the operator is IN (the lexer allows lists only there)
-    parenthesized: bool  # the values were written inside ( ); Vtiger treats both forms alike
+    # One value, or several for IN (Vtiger keeps a one-value IN as a single value, and so does this).
+    values: tuple[Value, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +104,8 @@ class CountStar:
     """``select count(*)``."""
 
 
-# An explicit column list is the field names in the order written (Vtiger appends "id" when it is
-# missing; the tree keeps the list as written and leaves that to the compiler).
+# An explicit column list is the fields Vtiger selects, in its order: as written, then "id" when it
+# was not written (Vtiger appends it).
 Columns = Star | CountStar | tuple[str, ...]
 
 

@@ -17,8 +17,9 @@ clients can observe through error messages, and all of them are kept:
 * the line number only grows on a whitespace run that is exactly one ``\\n`` (Vtiger calls
   ``substr_count`` with its arguments swapped).
 
-Text the regular expression cannot read (``"``, ``.``, ``@``, ``''``, a lone ``!`` …) is a PHP exception
-in Vtiger, answered as INTERNAL_SERVER_ERROR; the lexer is pulled one token at a time by the parser, so
+Text the regular expression cannot read (``"``, ``.``, ``@``, ``''``, a lone ``!`` …, and quoted strings
+longer than about 8 KiB, which exhaust PHP's regex stack) is a PHP exception in Vtiger, answered as
+INTERNAL_SERVER_ERROR; the lexer is pulled one token at a time by the parser, so
 that error only surfaces if the parser has not failed on an earlier token.
 """
 
@@ -76,6 +77,11 @@ _PIECE = re.compile(
     r"(?P<token>\w+|'(?:[^']|'')+'|\(|\)|[+-]?\d+|,|\*|=|<(?!=)|>(?!=)|<=|>=|!=|;)|(?P<space>[ \t\r\n]+)",
     re.ASCII,
 )
+# PHP runs that expression with PCRE's JIT, whose stack (PHP's 192 KiB) overflows when the quoted-string
+# loop repeats more than this many times — once per byte, or per doubled quote — and preg_match then
+# fails like unreadable text.  Measured under PHP 8.2; nothing else in a statement gets near a limit.
+_PCRE_JIT_MAX_REPEATS = 8189
+_QUOTED_RUN = re.compile(r"(?:[^']|'')*")
 
 
 class _Part(Enum):
@@ -140,7 +146,7 @@ class Lexer:
         """The next token, or None at the end of the text; raises INTERNAL_SERVER_ERROR on unreadable text."""
         while self._pos < len(self._text):
             match = _PIECE.match(self._text, self._pos)
-            if match is None:
+            if match is None or (self._text[self._pos] == "'" and self._jit_overflows()):
                 raise internal_error()
             self.value = match.group()
             self._pos = match.end()
@@ -153,6 +159,14 @@ class Lexer:
                 continue
             return Token(kind, self.value)
         return None
+
+    def _jit_overflows(self) -> bool:
+        # PCRE goes as far as the loop can before looking for the closing quote, so the depth is
+        # that of the longest run, even where backtracking would then settle on a shorter string.
+        run = _QUOTED_RUN.match(self._text, self._pos + 1)
+        assert run is not None
+        repeats = len(run.group().encode("utf-8", "surrogatepass")) - run.group().count("''")
+        return repeats > _PCRE_JIT_MAX_REPEATS
 
     def _classify(self, text: str) -> TokenType | _Skip | None:
         if self._part is _Part.SELECT:
