@@ -74,6 +74,16 @@ class Prepared:
         found = self.rows(conn, **params)
         return found[0] if found else None
 
+    def execute(self, conn: Connection, **params: Any) -> int:
+        """Run a write; the number of rows it touched."""
+        values = [params[name] if name in params else self.constants[name] for name in self.names]
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(self.sql, values)
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
 
 class Database:
     """Tables and engine; knows nothing about HTTP or about Vtiger rules."""
@@ -202,6 +212,30 @@ class Database:
             conn.info["begin"] = "BEGIN IMMEDIATE" if write else "BEGIN"
             with conn.begin():
                 yield conn
+
+    def insert_row(self, conn: Connection, table: sa.Table, row: dict[str, Any]) -> None:
+        """INSERT every column of `table` (absent ones as NULL, flags as 0): one prepared statement
+        per table instead of a statement built per call."""
+        columns = [c.name for c in table.columns]
+        statement = self.prepared(
+            f"insert.{table.name}",
+            lambda: table.insert().values({c: sa.bindparam(f"v{i}") for i, c in enumerate(columns)}),
+        )
+        full = {DELETED: 0, CONVERTED: 0, **row} if DELETED in table.c else row
+        statement.execute(conn, **{f"v{i}": full.get(c) for i, c in enumerate(columns)})
+
+    def update_row(self, conn: Connection, table: sa.Table, key: int, row: dict[str, Any]) -> None:
+        """UPDATE every column but the key from `row` (a full row, as read and changed)."""
+        columns = [c.name for c in table.columns if c.name != "crmid"]
+        statement = self.prepared(
+            f"update.{table.name}",
+            lambda: (
+                table.update()
+                .where(table.c.crmid == sa.bindparam("key"))
+                .values({c: sa.bindparam(f"v{i}") for i, c in enumerate(columns)})
+            ),
+        )
+        statement.execute(conn, key=key, **{f"v{i}": row.get(c) for i, c in enumerate(columns)})
 
     def table_for(self, module: ModuleMeta) -> sa.Table:
         return self.module_tables[module.table]

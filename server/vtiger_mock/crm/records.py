@@ -323,16 +323,18 @@ class RecordStore:
         self._check_duplicate(conn, module, values, None)
         target = self._store_module(module, values)
         if target.kind == "crm":
-            conn.execute(
-                self.db.crmentity.insert().values(
-                    crmid=record_id,
-                    setype=target.name,
-                    deleted=0,
-                    smownerid=self._owner_of(module, values) or 0,
-                    modifiedtime=now,
-                )
+            self.db.insert_row(
+                conn,
+                self.db.crmentity,
+                {
+                    "crmid": record_id,
+                    "setype": target.name,
+                    "deleted": 0,
+                    "smownerid": self._owner_of(module, values) or 0,
+                    "modifiedtime": now,
+                },
             )
-        conn.execute(self.db.table_for(module).insert().values({"crmid": record_id, DELETED: 0, **values}))
+        self.db.insert_row(conn, self.db.table_for(module), {"crmid": record_id, **values})
         if module.is_inventory:
             return self.inventory.after_save(conn, module, record_id, element, actor, "create", None)
         # The answer is printed as the requested module even when the row is filed under another
@@ -357,13 +359,7 @@ class RecordStore:
         self._stamp(module, merged, self.clock.timestamp(), actor, created=False)
         specials.compute(module, merged, _supplied(element), created=False)
         self._check_duplicate(conn, module, merged, record_id)
-        changes = {k: v for k, v in merged.items() if k not in ("crmid", DELETED)}
-        conn.execute(
-            self.db.table_for(module)
-            .update()
-            .where(self.db.table_for(module).c.crmid == record_id)
-            .values(**changes)
-        )
+        self.db.update_row(conn, self.db.table_for(module), record_id, merged)
         target = self._store_module(module, merged)
         if module.kind == "crm":
             ent = self.db.crmentity
@@ -496,12 +492,19 @@ class RecordStore:
         table = self.db.table_for(module)
         column = table.c[f.col]
         # MySQL's ci collation: case-insensitive, trailing spaces ignored.
-        query = sa.select(table.c.crmid).where(
-            sa.func.rtrim(column).collate("NOCASE") == str(value).rstrip(), table.c[DELETED] == 0
-        )
-        if record_id is not None:
-            query = query.where(table.c.crmid != record_id)
-        if conn.execute(query.limit(1)).first() is not None:
+        other = self.db.prepared(
+            f"records.duplicate.{table.name}",
+            lambda: (
+                sa.select(table.c.crmid)
+                .where(
+                    sa.func.rtrim(column).collate("NOCASE") == sa.bindparam("value"),
+                    table.c[DELETED] == 0,
+                    table.c.crmid != sa.bindparam("record"),
+                )
+                .limit(1)
+            ),
+        ).first(conn, value=str(value).rstrip(), record=record_id if record_id is not None else -1)
+        if other is not None:
             raise errors.duplicate_detected()
 
     def _decimals_of(self, conn: Connection, row: Mapping[str, Any]) -> int:

@@ -34,11 +34,20 @@ class Sequences:
 
     def _get(self, conn: Connection, name: str) -> str | None:
         seq = self.db.sequences
-        return conn.execute(sa.select(seq.c.value).where(seq.c.name == name)).scalar()
+        found = self.db.prepared(
+            "sequences.get", lambda: sa.select(seq.c.value).where(seq.c.name == sa.bindparam("name"))
+        ).first(conn, name=name)
+        return str(found[0]) if found is not None else None
 
     def _set(self, conn: Connection, name: str, value: str) -> None:
         seq = self.db.sequences
-        if conn.execute(seq.update().where(seq.c.name == name).values(value=value)).rowcount == 0:
+        changed = self.db.prepared(
+            "sequences.set",
+            lambda: (
+                seq.update().where(seq.c.name == sa.bindparam("name")).values(value=sa.bindparam("value"))
+            ),
+        ).execute(conn, name=name, value=value)
+        if changed == 0:
             conn.execute(seq.insert().values(name=name, value=value))
 
     def next_id(self, conn: Connection) -> int:
