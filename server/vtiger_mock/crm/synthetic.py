@@ -225,6 +225,12 @@ def _stamp(epoch: int) -> str:
     return f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
 
 
+def _addresses(c: Any) -> dict[str, str]:
+    """The billing and shipping address of a company: the same place, as most small firms have."""
+    parts = {"street": c.street, "city": c.city, "state": c.state, "code": c.code, "country": c.country}
+    return {f"{side}_{k}": v for side in ("bill", "ship") for k, v in parts.items()}
+
+
 def _money(value: float) -> str:
     return f"{value:.2f}"
 
@@ -366,16 +372,7 @@ class SyntheticData:
             "ownership": rng.choice(("Private", "Public", "Subsidiary")),
             "account_id": parent,
             "assigned_user_id": self._owner(rng),
-            "bill_street": c.street,
-            "bill_city": c.city,
-            "bill_state": c.state,
-            "bill_code": c.code,
-            "bill_country": c.country,
-            "ship_street": c.street,
-            "ship_city": c.city,
-            "ship_state": c.state,
-            "ship_code": c.code,
-            "ship_country": c.country,
+            **_addresses(c),
             "description": f"{c.industry} company based in {c.city}.",
             **times,
         }
@@ -662,16 +659,7 @@ class SyntheticData:
             "txtAdjustment": "0.00",
             "currency_id": f"{self.modules['Currency'].id_prefix}x1",
             "conversion_rate": "1.000",
-            "bill_street": c.street,
-            "bill_city": c.city,
-            "bill_state": c.state,
-            "bill_code": c.code,
-            "bill_country": c.country,
-            "ship_street": c.street,
-            "ship_city": c.city,
-            "ship_state": c.state,
-            "ship_code": c.code,
-            "ship_country": c.country,
+            **_addresses(c),
             "terms_conditions": "Payment within 30 days of the invoice date.",
             "assigned_user_id": self._owner(rng),
         }
