@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from starlette.responses import Response
 
 from vtiger_mock.protocol.errors import WebServiceError
@@ -15,7 +17,14 @@ CONTENT_TYPE = "application/json"
 
 def php_json(value: Any) -> bytes:
     # json_encode escapes "/" as "\/" and every non-ASCII character as \uXXXX; "/" can only
-    # occur inside JSON strings, so a plain replace is safe.
+    # occur inside JSON strings, so a plain replace is safe.  orjson encodes several times faster
+    # and prints the same bytes for ASCII output; anything else takes the standard library's path.
+    try:
+        encoded = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # integers beyond 64 bits
+        encoded = b"\x80"
+    if encoded.isascii():
+        return encoded.replace(b"/", b"\\/")
     return json.dumps(value, ensure_ascii=True, separators=(",", ":")).replace("/", "\\/").encode("ascii")
 
 
