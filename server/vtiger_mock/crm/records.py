@@ -174,24 +174,27 @@ class RecordStore:
         """Stored rows → Vtiger's output objects: every value a string, ids as <prefix>x<id>."""
         shown = list(module.fields) if fields is None else list(fields)
         printer = _Printer(self, conn, module, shown, rows)
-        names = [f.name for f in shown]
-        columns = [f.col for f in shown]
-        converters = [printer.converter(f) for f in shown]
+        # (key, column, printer) in output order; the id is printed from the row's key.
+        printing = [(f.name, f.col, printer.converter(f)) for f in shown]
+        if with_id:
+            printing.append(("id", "crmid", partial(_ws_id, module.id_prefix)))
+        order = module.retrieve_order if with_label else (module.query_order if fields is None else None)
+        if order:
+            by_key = {entry[0]: entry for entry in printing}
+            printing = [by_key[k] for k in order if k in by_key]
+        names = [entry[0] for entry in printing]
+        columns = [entry[1] for entry in printing]
+        converters = [entry[2] for entry in printing]
+        labelled = with_label and module.kind == "crm"  # only CRM records carry a label
         out = []
         for row in rows:
             # map() keeps the per-value loop in C: printing is most of a 100-row query's time.
-            values = map(row.get, columns)
-            record: dict[str, Any] = dict(zip(names, map(operator.call, converters, values), strict=True))
-            if with_id:
-                record["id"] = f"{module.id_prefix}x{row['crmid']}"
-            if with_label and module.kind == "crm":  # only CRM records carry a label
-                label = self.label_of(module, row)
-                if label:
-                    record["label"] = label
+            record = dict(zip(names, map(operator.call, converters, map(row.get, columns)), strict=True))
+            if labelled and (label := self.label_of(module, row)) and (order is None or "label" in order):
+                record["label"] = label
+                if order is not None and order[-1] != "label":  # keys after the label (Products)
+                    record = {k: record[k] for k in order if k in record}
             out.append(record)
-        order = module.retrieve_order if with_label else (module.query_order if fields is None else None)
-        if order:
-            out = [{k: r[k] for k in order if k in r} for r in out]
         if with_id and any(f.uitype in FILE_UITYPES for f in module.fields):
             self._add_attachment_ids(conn, module, rows, out)
         return out
@@ -566,6 +569,10 @@ class _Printer:
 
     def value(self, f: FieldMeta, stored: Any) -> Any:
         return self.converter(f)(stored)
+
+
+def _ws_id(prefix: int, record_id: Any) -> str:
+    return f"{prefix}x{record_id}"
 
 
 def _exists(table: sa.Table) -> sa.Select[Any]:
