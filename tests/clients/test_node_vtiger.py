@@ -32,7 +32,17 @@ def _install() -> Path:
         pytest.skip("npm is not installed")
     CACHE.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", str(CACHE), CLIENT, EXTRA],
+        [
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--prefix",
+            str(CACHE),
+            CLIENT,
+            EXTRA,
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -56,7 +66,11 @@ def test_node_vtiger_scenario_succeeds_at_every_step(server: str) -> None:
     script = _install()
     base = server
     run = subprocess.run(
-        ["node", str(script), base, "admin", KEY], capture_output=True, text=True, timeout=120, cwd=script.parent
+        ["node", str(script), base, "admin", KEY],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=script.parent,
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 import subprocess
 import sys
@@ -50,9 +51,15 @@ def test_workers_share_sessions_and_records(tmp_path: Path) -> None:
             key = hashlib.md5((token["result"]["token"] + KEY).encode()).hexdigest()
             login = httpx.post(url, data={"operation": "login", "username": "admin", "accessKey": key}).json()
             session = login["result"]["sessionName"]
-            element = '{"accountname": "Worker %d", "assigned_user_id": "19x1"}' % i
+            element = json.dumps({"accountname": f"Worker {i}", "assigned_user_id": "19x1"})
             answer = httpx.post(
-                url, data={"operation": "create", "sessionName": session, "elementType": "Accounts", "element": element}
+                url,
+                data={
+                    "operation": "create",
+                    "sessionName": session,
+                    "elementType": "Accounts",
+                    "element": element,
+                },
             ).json()
             assert answer["success"], answer
             created.append(answer["result"]["account_no"])

@@ -76,9 +76,13 @@ class World:
         crm = CRM(Settings().profile_dir, admin_access_key=KEY)
         crm.initialize()
         self.http = TestClient(build_app(Settings(admin_access_key=KEY, vtql_logic=logic), crm=crm))  # type: ignore[arg-type]
-        token = self.http.get("/webservice.php", params={"operation": "getchallenge", "username": "admin"}).json()
+        token = self.http.get(
+            "/webservice.php", params={"operation": "getchallenge", "username": "admin"}
+        ).json()
         access = md5_hex(token["result"]["token"] + KEY)
-        login = self.http.post("/webservice.php", data={"operation": "login", "username": "admin", "accessKey": access})
+        login = self.http.post(
+            "/webservice.php", data={"operation": "login", "username": "admin", "accessKey": access}
+        )
         self.session = login.json()["result"]["sessionName"]
         rng_rows = [((i * 7) % 13, (i * 5) % 7, (i * 37) % 101, (i * 1013) % 50000) for i in range(RECORDS)]
         self.accounts: list[Account] = []
@@ -197,12 +201,21 @@ def queries(draw: st.DrawFn) -> tuple[list[Cond], list[str], str | None, str | N
     return conds, connectors, order, direction, limit
 
 
-@settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(query=queries(), logic=st.sampled_from(["sql", "left-to-right"]))
-def test_query_results_equal_the_reference_evaluator(worlds: dict[str, World], query: Any, logic: str) -> None:
+def test_query_results_equal_the_reference_evaluator(
+    worlds: dict[str, World], query: Any, logic: str
+) -> None:
     conds, connectors, order, direction, limit = query
     world = worlds[logic]
-    where = conds[0].vtql() + "".join(f" {c} {cond.vtql()}" for c, cond in zip(connectors, conds[1:], strict=True))
+    where = conds[0].vtql() + "".join(
+        f" {c} {cond.vtql()}" for c, cond in zip(connectors, conds[1:], strict=True)
+    )
     text = f"select accountname, employees from Accounts where {where}"
     if order:
         text += f" order by {order}" + (f" {direction}" if direction else "")

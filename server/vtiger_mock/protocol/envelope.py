@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import orjson
-
 from starlette.responses import Response
 
 from vtiger_mock.protocol.errors import WebServiceError
