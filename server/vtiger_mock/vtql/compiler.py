@@ -169,9 +169,15 @@ class Compiler:
         value = values[0]
         if op is Operator.LIKE:
             text_column = self._text_of(condition.field, column)
-            # A plain bound string keeps SQLite's LIKE index optimisation (a CAST would defeat it).
-            pattern = value if isinstance(column.type, sa.Text) else sa.cast(value, sa.Text)
-            return text_column.like(pattern)
+            f = self.module.field(condition.field)
+            if condition.field != "id" and f is not None and f.kind not in ("reference", "owner"):
+                # A LIKE pattern is text whatever the column ("employees like '1%'"); a plain bound
+                # string also keeps SQLite's LIKE index optimisation, which a CAST would defeat.
+                raw = condition.values[0]
+                if raw.kind is ValueKind.WORD:
+                    return text_column.like(value)  # null, or a word naming another column
+                return text_column.like(raw.text)
+            return text_column.like(sa.cast(value, sa.Text))
         comparisons: dict[Operator, Callable[[Any, Any], ColumnElement[bool]]] = {
             Operator.EQ: lambda c, v: c == v,
             Operator.NE: lambda c, v: c != v,
