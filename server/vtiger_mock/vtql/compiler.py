@@ -169,8 +169,12 @@ class Compiler:
         value = values[0]
         if op is Operator.LIKE:
             text_column = self._text_of(condition.field, column)
-            f = self.module.field(condition.field)
-            if condition.field != "id" and f is not None and f.kind not in ("reference", "owner"):
+            like_field = self.module.field(condition.field)
+            if (
+                condition.field != "id"
+                and like_field is not None
+                and like_field.kind not in ("reference", "owner")
+            ):
                 # A LIKE pattern is text whatever the column ("employees like '1%'"); a plain bound
                 # string also keeps SQLite's LIKE index optimisation, which a CAST would defeat.
                 raw = condition.values[0]
