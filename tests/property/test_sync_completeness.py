@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Connection
 
 from tests.conftest import START_EPOCH
-from vtiger_mock.crm.changes import tracker_of
 from vtiger_mock.crm.records import Actor
 from vtiger_mock.crm.state import CRM
 
@@ -96,7 +95,7 @@ def test_paging_sees_every_change_exactly_once(
         state = _write(crm, conn, actor, plan)
 
         modules = [crm.modules[name] for name in MODULES]
-        tracker = tracker_of(crm)
+        tracker = crm.changes
         seen: Counter[str] = Counter()
         updated: dict[str, dict[str, Any]] = {}
         deleted: set[str] = set()

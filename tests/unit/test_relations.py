@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import START_EPOCH, WsClient, error, ok, recorded, same_json
 from vtiger_mock.crm.clock import format_epoch
-from vtiger_mock.crm.relations import RELATIONS_FILE, RelationModel, relations_of
+from vtiger_mock.crm.relations import RELATIONS_FILE, RelationModel
 from vtiger_mock.crm.state import CRM
 from vtiger_mock.operations.relations import inject_ids
 
@@ -93,7 +93,7 @@ def test_relatedtypes_errors_and_empty_lists(client: WsClient) -> None:
 
 def test_inventory_modules_list_comments_twice(crm: CRM) -> None:
     # 660_to_700 adds ModComments with no relation field, 810_to_820 adds it again with one.
-    model = relations_of(crm).model
+    model = crm.relations.model
     assert [r.module for r in model.of("Quotes")].count("ModComments") == 2
 
 
@@ -278,6 +278,6 @@ def test_vendors_set_the_products_vendor(client: WsClient, crm: CRM) -> None:
     assert related(client, vendor, "Products") == [product["id"]]
 
 
-def test_relations_object_is_shared_per_crm(crm: CRM) -> None:
-    assert relations_of(crm) is relations_of(crm)
-    assert json.loads((crm.profile.directory / RELATIONS_FILE).read_text())["relations"]
+def test_the_relation_model_is_loaded_from_the_profile(crm: CRM) -> None:
+    on_disk = json.loads((crm.profile.directory / RELATIONS_FILE).read_text())["relations"]
+    assert on_disk and len(crm.relations.model.relations) == len(on_disk)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import START_EPOCH, WsClient, error, ok, recorded, same_json
-from vtiger_mock.crm.changes import datetime_after, tracker_of
+from vtiger_mock.crm.changes import datetime_after
 from vtiger_mock.crm.clock import format_epoch
 from vtiger_mock.crm.seeding import Seeder
 from vtiger_mock.crm.state import CRM
@@ -188,7 +188,7 @@ def test_calendar_rows_merge_the_two_status_fields(client: WsClient) -> None:
 
 def test_inventory_rows_lose_line_item_fields(crm: CRM) -> None:
     expected = recorded("patched_sync_modifiedTime_1_Invoice", PHP7)["response_json"]["result"]["updated"][0]
-    tracker = tracker_of(crm)
+    tracker = crm.changes
     invoice = crm.modules["Invoice"]
     dropped = tracker._line_item_keys(invoice)
     assert {"productid", "quantity", "listprice", "tax1", "margin"} <= dropped

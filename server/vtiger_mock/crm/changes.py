@@ -15,7 +15,6 @@ Deleted records - and converted leads - come back as ids; live ones as `select *
 from __future__ import annotations
 
 import json
-import weakref
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -183,14 +182,3 @@ class ChangeTracker:
             header_columns=data.get("headerColumns"),
             merged_fields=data.get("mergedFields"),
         )
-
-
-_BY_CRM: weakref.WeakKeyDictionary[CRM, ChangeTracker] = weakref.WeakKeyDictionary()
-
-
-def tracker_of(crm: CRM) -> ChangeTracker:
-    """The CRM's ChangeTracker, built once from its profile."""
-    found = _BY_CRM.get(crm)
-    if found is None:
-        found = _BY_CRM[crm] = ChangeTracker.load(crm)
-    return found

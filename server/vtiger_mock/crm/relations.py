@@ -9,7 +9,6 @@ add_related writes a link (save_related_module).  No HTTP in here.
 from __future__ import annotations
 
 import json
-import weakref
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ from vtiger_mock.crm.records import MODIFIED_BY, MODIFIED_TIME
 from vtiger_mock.crm.schema import ModuleMeta
 
 if TYPE_CHECKING:
-    from vtiger_mock.crm.state import CRM
+    pass
 
 RELATIONS_FILE = "relations.json"
 
@@ -365,15 +364,3 @@ class Relations:
         if stamp:
             table = self.db.table_for(module)
             conn.execute(table.update().where(table.c.crmid == record_id).values(stamp))
-
-
-_BY_CRM: weakref.WeakKeyDictionary[CRM, Relations] = weakref.WeakKeyDictionary()
-
-
-def relations_of(crm: CRM) -> Relations:
-    """The CRM's Relations, built once from its profile's relations.json."""
-    found = _BY_CRM.get(crm)
-    if found is None:
-        model = RelationModel.load(crm.profile.directory / RELATIONS_FILE)
-        found = _BY_CRM[crm] = Relations(crm.db, crm.modules, crm.clock, model)
-    return found

@@ -14,12 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from vtiger_mock.crm.auth import Auth, IdGenerator
+from vtiger_mock.crm.changes import ChangeTracker
 from vtiger_mock.crm.clock import Clock
 from vtiger_mock.crm.database import DELETED, Database
 from vtiger_mock.crm.files import FileStore
 from vtiger_mock.crm.leads import LeadConverter
 from vtiger_mock.crm.modules import ModuleRegistry
 from vtiger_mock.crm.records import RecordStore
+from vtiger_mock.crm.relations import RELATIONS_FILE, RelationModel, Relations
 from vtiger_mock.crm.schema import load_modules
 from vtiger_mock.crm.sequences import Sequences
 from vtiger_mock.crm.users import UserAdmin
@@ -78,6 +80,10 @@ class CRM:
         self.auth = Auth(self.db, self.modules["Users"], self.clock, self.ids)
         self.files = FileStore(self.db, self.sequences)
         self.users = UserAdmin(self.db, self.modules, self.clock)
+        self.relations = Relations(
+            self.db, self.modules, self.clock, RelationModel.load(profile_dir / RELATIONS_FILE)
+        )
+        self.changes = ChangeTracker.load(self)
         self.leads = LeadConverter(
             self.db, self.modules, self.records, self.clock, profile_dir / "convertlead.json"
         )

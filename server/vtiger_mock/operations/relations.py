@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from vtiger_mock.crm.relations import Relations, relations_of
+from vtiger_mock.crm.relations import Relations
 from vtiger_mock.crm.schema import ModuleMeta
 from vtiger_mock.crm.values import leading_int, php_string, split_ws_id
 from vtiger_mock.operations.query import query as run_query
@@ -35,7 +35,7 @@ def relatedtypes(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     module = ctx.crm.modules.get(name)
     if module is None:
         raise errors.access_denied_for_name(name or "")
-    return relations_of(ctx.crm).related_types(module.name, _allowed_types(ctx))
+    return ctx.crm.relations.related_types(module.name, _allowed_types(ctx))
 
 
 def retrieve_related(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -56,7 +56,7 @@ def _query_related(ctx: Context, text: str | None, ws_id: Any, label: str | None
         raise errors.access_denied_for_name("")
     match = _FROM.search(text or "")
     related_type = match.group(1).strip(_PHP_TRIM) if match else None
-    relations = relations_of(ctx.crm)
+    relations = ctx.crm.relations
     information = relations.related_types(actual.name, _allowed_types(ctx))["information"]
     known = isinstance(information, dict) and any(
         key == label and info["name"] == related_type for key, info in information.items()
@@ -115,7 +115,7 @@ def add_related(ctx: Context, params: dict[str, Any]) -> dict[str, str]:
     label_param = params["relationIdLabel"]
     # A numeric value would be a relation id, which 8.2.0 drops on the way: any relation will do.
     label = None if label_param is None or _NUMERIC.match(str(label_param)) else str(label_param)
-    relations: Relations = relations_of(ctx.crm)
+    relations: Relations = ctx.crm.relations
     relation = relations.model.for_add(source.name, target.name, label)
     if relation is not None:
         target_id = leading_int(related_parts[1]) if len(related_parts) > 1 else None

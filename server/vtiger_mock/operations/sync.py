@@ -11,7 +11,6 @@ import math
 import re
 from typing import Any
 
-from vtiger_mock.crm.changes import tracker_of
 from vtiger_mock.protocol import errors
 from vtiger_mock.protocol.context import Context
 
@@ -50,7 +49,7 @@ def sync(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     if not chosen:
         # GetUpdates.php returns early here, in this key order, echoing modifiedTime as given.
         return {"updated": [], "deleted": [], "lastModifiedTime": raw_time, "more": False}
-    page = tracker_of(ctx.crm).page(ctx.conn, chosen, php_int(raw_time), [ctx.actor.id])
+    page = ctx.crm.changes.page(ctx.conn, chosen, php_int(raw_time), [ctx.actor.id])
     return {
         "updated": page.updated,
         "deleted": page.deleted,
