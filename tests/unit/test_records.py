@@ -164,12 +164,6 @@ def test_recorded_retrieves_after_the_creates(crm: CRM, store: Store) -> None:
             store.retrieve(recorded(name)["params"]["id"])
 
 
-@pytest.mark.xfail(
-    reason="recording create_Calendar_via_Events_fields_wrong_module: a Calendar create that becomes an "
-    "Event (activitytype Meeting) prints taskstatus '' although 'Not Started' was sent; the emulator "
-    "keeps 'Not Started'",
-    strict=True,
-)
 def test_calendar_create_that_becomes_an_event_drops_taskstatus(crm: CRM, store: Store) -> None:
     acme = store.create("Accounts", {"accountname": "A", "assigned_user_id": "19x1"})
     assert acme["id"] == "11x2"

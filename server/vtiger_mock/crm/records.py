@@ -325,6 +325,14 @@ class RecordStore:
                 values[f.col] = actor.id
         self._check_duplicate(conn, module, values, None)
         target = self._store_module(module, values)
+        selector = module.selector
+        asked = element.get(selector.field) if selector is not None and isinstance(element, dict) else None
+        if target is not module and not _is_empty(asked):
+            # Asked to file the record under another module (a Calendar create with activitytype
+            # Meeting is saved as an Event): fields that module lacks are not saved.
+            for f in module.fields:
+                if target.field(f.name) is None:
+                    values[f.col] = f.default
         if target.kind == "crm":
             self.db.insert_row(
                 conn,
