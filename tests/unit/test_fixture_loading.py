@@ -64,3 +64,19 @@ def test_an_activity_that_is_not_a_task_loads_as_an_event(crm: CRM) -> None:
     with crm.db.transaction() as conn:
         module, record_id = crm.records.locate(conn, "18x200")
     assert (module.name, record_id) == ("Events", 200)
+
+
+def test_query_blanks_only_what_8_2_0_blanks_and_dumps_keep_everything(crm: CRM) -> None:
+    from vtiger_mock.operations.query import query
+    from vtiger_mock.protocol.context import Context
+    from vtiger_mock.settings import Settings
+
+    with crm.db.transaction() as conn:
+        ctx = Context(crm, Settings(), None, conn, None, ADMIN)  # type: ignore[arg-type]
+        [row] = query(ctx, {"query": "select * from Users;"})
+        retrieved = crm.records.retrieve(conn, crm.modules["Users"], 1)
+    # recording query_Users_star: the currency format preferences come back empty from a query.
+    assert row["no_of_currency_decimals"] == "" and retrieved["no_of_currency_decimals"] == "0"
+    assert row["user_name"] == retrieved["user_name"] == "admin"
+    [dumped] = Seeder(crm).dump(["Users"])["Users"]
+    assert dumped["no_of_currency_decimals"] == "0"

@@ -170,12 +170,15 @@ class RecordStore:
         with_label: bool = False,
         fields: Sequence[FieldMeta] | None = None,
         with_id: bool = True,
+        as_query: bool = False,
     ) -> list[dict[str, Any]]:
-        """Stored rows → Vtiger's output objects: every value a string, ids as <prefix>x<id>."""
+        """Stored rows → Vtiger's output objects: every value a string, ids as <prefix>x<id>.
+        `as_query`: printed as the query operation prints them (some fields come out empty)."""
         shown = list(module.fields) if fields is None else list(fields)
         printer = _Printer(self, conn, module, shown, rows)
         # (key, column, printer) in output order; the id is printed from the row's key.
-        printing = [(f.name, f.col, printer.converter(f)) for f in shown]
+        blank = module.query_blank if as_query else ()
+        printing = [(f.name, f.col, _blank if f.name in blank else printer.converter(f)) for f in shown]
         if with_id:
             printing.append(("id", "crmid", partial(_ws_id, module.id_prefix)))
         order = module.retrieve_order if with_label else (module.query_order if fields is None else None)
@@ -577,6 +580,10 @@ class _Printer:
 
     def value(self, f: FieldMeta, stored: Any) -> Any:
         return self.converter(f)(stored)
+
+
+def _blank(_stored: Any) -> str:
+    return ""
 
 
 def _ws_id(prefix: int, record_id: Any) -> str:

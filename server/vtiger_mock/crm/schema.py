@@ -102,6 +102,8 @@ class ModuleMeta:
     # Key order of retrieve results / `select *` rows where it is not simply fields + id (+ label).
     retrieve_order: tuple[str, ...] | None = None
     query_order: tuple[str, ...] | None = None
+    # Fields a query prints empty although retrieve prints them (Users' currency preferences).
+    query_blank: tuple[str, ...] = ()
     describe_order: tuple[str, ...] | None = None
     id_field: dict[str, Any] | None = None
     by_name: dict[str, FieldMeta] = field(default_factory=dict, compare=False)
@@ -175,6 +177,7 @@ def module_from_json(data: dict[str, Any]) -> ModuleMeta:
         id_column=data.get("idColumn", "id"),
         retrieve_order=_names(data.get("retrieveOrder")),
         query_order=_names(data.get("queryOrder")),
+        query_blank=_names(data.get("queryBlank")) or (),
         describe_order=_names(data.get("describeOrder")),
         id_field=data.get("idField"),
     )

@@ -47,6 +47,6 @@ def query(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
     # Plain tuples zipped into dicts: SQLAlchemy's row mappings cost more than the query itself.
     found = [dict(zip(keys, row, strict=True)) for row in result.all()]
     if compiled.output is None:
-        return ctx.crm.records.render(ctx.conn, module, found)
-    printed = ctx.crm.records.render(ctx.conn, module, found, fields=compiled.fields)
+        return ctx.crm.records.render(ctx.conn, module, found, as_query=True)
+    printed = ctx.crm.records.render(ctx.conn, module, found, fields=compiled.fields, as_query=True)
     return [{key: record[key] for key in compiled.output} for record in printed]
