@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from vtiger_mock.crm.schema import ModuleMeta
 
 
 class ModuleRegistry:
     def __init__(self, modules: Iterable[ModuleMeta]) -> None:
+        # Structures derived from the (immutable) metadata, e.g. compiled queries by text.
+        self.memo: dict[str, Any] = {}
         self._by_name: dict[str, ModuleMeta] = {}
         self._by_prefix: dict[int, ModuleMeta] = {}
         for m in modules:

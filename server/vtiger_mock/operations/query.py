@@ -4,17 +4,39 @@ from __future__ import annotations
 
 from typing import Any
 
+from vtiger_mock.crm.schema import ModuleMeta
 from vtiger_mock.protocol import errors
 from vtiger_mock.protocol.context import Context
-from vtiger_mock.vtql.compiler import Compiler, module_checker, select_checker, where_checker
+from vtiger_mock.vtql.compiler import CompiledQuery, Compiler, module_checker, select_checker, where_checker
 from vtiger_mock.vtql.parser import extract_module, parse
+
+# Clients repeat the same few query texts; their compiled form is kept (metadata never changes).
+_CACHED_QUERIES = 512
+_CACHEABLE_LENGTH = 4096
 
 
 def query(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
     text = params["query"]
+    logic = ctx.settings.vtql_logic
+    cache: dict[tuple[str, str], tuple[ModuleMeta, CompiledQuery]] = ctx.crm.modules.memo.setdefault(
+        "vtql", {}
+    )
+    cached = cache.get((text, logic)) if text is not None else None
+    if cached is None:
+        cached = _compile(ctx, text)
+        if text is not None and len(text) <= _CACHEABLE_LENGTH:
+            if len(cache) >= _CACHED_QUERIES:
+                cache.clear()
+            cache[(text, logic)] = cached
+    module, compiled = cached
+    return _run(ctx, module, compiled)
+
+
+def _compile(ctx: Context, text: str | None) -> tuple[ModuleMeta, CompiledQuery]:
+    """Query.php's checks and the VTQL pipeline; raises Vtiger's errors (never cached)."""
     modules = ctx.crm.modules
     name = extract_module(text) if text is not None else None
-    if name is None:
+    if text is None or name is None:
         raise errors.access_denied_for("query")
     if modules.get(name) is None:
         raise errors.access_denied_for_name(name)
@@ -35,7 +57,10 @@ def query(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
         check_where=where_checker(modules, lambda: parsed_module[0]),
     )
     module = modules[tree.module]
-    compiled = Compiler(module, ctx.crm.db.table_for(module), ctx.settings.vtql_logic).compile(tree)
+    return module, Compiler(module, ctx.crm.db.table_for(module), ctx.settings.vtql_logic).compile(tree)
+
+
+def _run(ctx: Context, module: ModuleMeta, compiled: CompiledQuery) -> list[dict[str, Any]]:
     if compiled.statement is None:
         return []
     if compiled.count:
