@@ -213,6 +213,24 @@ class Database:
             with conn.begin():
                 yield conn
 
+    def fetch(self, conn: Connection, statement: Any, memo: dict[str, Any]) -> tuple[list[str], list[Any]]:
+        """Run a SELECT whose values are all bound in it: compiled once into `memo` (the caller
+        keeps the statement), then executed on the DBAPI cursor.  Returns column names and rows."""
+        found = memo.get("sql")
+        if found is None:
+            compiled = statement.compile(
+                dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True}
+            )
+            params = [compiled.params[name] for name in compiled.positiontup or ()]
+            found = memo["sql"] = (str(compiled), params, list(statement.selected_columns.keys()))
+        sql, params, keys = found
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql, params)
+            return keys, cursor.fetchall()
+        finally:
+            cursor.close()
+
     def insert_row(self, conn: Connection, table: sa.Table, row: dict[str, Any]) -> None:
         """INSERT every column of `table` (absent ones as NULL, flags as 0): one prepared statement
         per table instead of a statement built per call."""

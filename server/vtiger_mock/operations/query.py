@@ -63,14 +63,12 @@ def _compile(ctx: Context, text: str | None) -> tuple[ModuleMeta, CompiledQuery]
 def _run(ctx: Context, module: ModuleMeta, compiled: CompiledQuery) -> list[dict[str, Any]]:
     if compiled.statement is None:
         return []
+    keys, rows = ctx.crm.db.fetch(ctx.conn, compiled.statement, compiled.memo)
     if compiled.count:
-        total = ctx.conn.execute(compiled.statement).scalar_one()
-        rows = [{"count": str(total)}]
-        return rows[compiled.count_offset :][: compiled.count_limit]
-    result = ctx.conn.execute(compiled.statement)
-    keys = list(result.keys())
+        counted = [{"count": str(rows[0][0])}]
+        return counted[compiled.count_offset :][: compiled.count_limit]
     # Plain tuples zipped into dicts: SQLAlchemy's row mappings cost more than the query itself.
-    found = [dict(zip(keys, row, strict=True)) for row in result.all()]
+    found = [dict(zip(keys, row, strict=True)) for row in rows]
     if compiled.output is None:
         return ctx.crm.records.render(ctx.conn, module, found, as_query=True)
     printed = ctx.crm.records.render(ctx.conn, module, found, fields=compiled.fields, as_query=True)

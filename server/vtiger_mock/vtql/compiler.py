@@ -9,7 +9,7 @@ then rejects (an unknown ORDER BY column, a bare word that names no column, an i
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -53,6 +53,8 @@ class CompiledQuery:
     # count(*) is one row; LIMIT still applies to it (`limit 1, 5` → [])
     count_offset: int = 0
     count_limit: int = ROW_CAP
+    # The statement's SQL text and parameters, compiled on first execution.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 def module_checker(modules: ModuleRegistry) -> Callable[[str], None]:
