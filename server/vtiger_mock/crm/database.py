@@ -214,9 +214,16 @@ class Database:
                 yield conn
 
     def fetch(self, conn: Connection, statement: Any, memo: dict[str, Any]) -> tuple[list[str], list[Any]]:
-        """Run a SELECT whose values are all bound in it: compiled once into `memo` (the caller
-        keeps the statement), then executed on the DBAPI cursor.  Returns column names and rows."""
+        """Run a SELECT whose values are all bound in it.  Returns column names and rows.
+
+        The first run goes through SQLAlchemy, whose cache already knows the statement's shape;
+        a statement run again (the caller keeps it) is compiled once into `memo`, values included,
+        and executed straight on the DBAPI cursor."""
         found = memo.get("sql")
+        if found is None and not memo.get("seen"):
+            memo["seen"] = True
+            result = conn.execute(statement)
+            return list(result.keys()), list(result.all())
         if found is None:
             compiled = statement.compile(
                 dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True}
