@@ -18,12 +18,11 @@ from bench.common import Options, fmt_ms, latency_summary, md_table, timed_loop
 from bench.dataset import OWNERS, account_name, load_accounts, new_crm
 from vtiger_mock.crm.auth import md5_hex
 from vtiger_mock.crm.state import CRM
+from vtiger_mock.operations.query import compile_vtql
 from vtiger_mock.protocol.dispatch import Dispatcher
 from vtiger_mock.protocol.registry import OperationRegistry
 from vtiger_mock.protocol.request import WsRequest
 from vtiger_mock.settings import Settings
-from vtiger_mock.vtql.compiler import Compiler, module_checker, select_checker, where_checker
-from vtiger_mock.vtql.parser import parse
 
 EQUALITY_TARGET_MS = 5.0  # the VTQL issue: indexed equality under 5 ms p50 at 1,000,000 rows
 
@@ -66,21 +65,7 @@ class InProcess:
 
     def sql_only(self, text: str) -> Callable[[], None]:
         """Run just the SQL statement the query compiles to (same connection setup as a request)."""
-        modules = self.crm.modules
-        module_name = [""]
-
-        def on_module(name: str) -> None:
-            module_checker(modules)(name)
-            module_name[0] = name
-
-        tree = parse(
-            text,
-            check_module=on_module,
-            check_select_column=select_checker(modules, lambda: module_name[0]),
-            check_where=where_checker(modules, lambda: module_name[0]),
-        )
-        module = modules[tree.module]
-        compiled = Compiler(module, self.crm.db.table_for(module), "left-to-right").compile(tree)
+        _module, compiled = compile_vtql(self.crm, text, "left-to-right")
         statement = compiled.statement
         assert statement is not None
 

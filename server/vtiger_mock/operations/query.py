@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from vtiger_mock.crm.schema import ModuleMeta
+from vtiger_mock.crm.state import CRM
 from vtiger_mock.protocol import errors
 from vtiger_mock.protocol.context import Context
+from vtiger_mock.settings import VtqlLogic
 from vtiger_mock.vtql.compiler import CompiledQuery, Compiler, module_checker, select_checker, where_checker
 from vtiger_mock.vtql.parser import extract_module, parse
 
@@ -23,7 +25,7 @@ def query(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
     )
     cached = cache.get((text, logic)) if text is not None else None
     if cached is None:
-        cached = _compile(ctx, text)
+        cached = compile_vtql(ctx.crm, text, logic)
         if text is not None and len(text) <= _CACHEABLE_LENGTH:
             if len(cache) >= _CACHED_QUERIES:
                 cache.clear()
@@ -32,9 +34,9 @@ def query(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
     return _run(ctx, module, compiled)
 
 
-def _compile(ctx: Context, text: str | None) -> tuple[ModuleMeta, CompiledQuery]:
-    """Query.php's checks and the VTQL pipeline; raises Vtiger's errors (never cached)."""
-    modules = ctx.crm.modules
+def compile_vtql(crm: CRM, text: str | None, logic: VtqlLogic) -> tuple[ModuleMeta, CompiledQuery]:
+    """Query.php's checks and the VTQL pipeline; raises Vtiger's errors."""
+    modules = crm.modules
     name = extract_module(text) if text is not None else None
     if text is None or name is None:
         raise errors.access_denied_for("query")
@@ -57,7 +59,7 @@ def _compile(ctx: Context, text: str | None) -> tuple[ModuleMeta, CompiledQuery]
         check_where=where_checker(modules, lambda: parsed_module[0]),
     )
     module = modules[tree.module]
-    return module, Compiler(module, ctx.crm.db.table_for(module), ctx.settings.vtql_logic).compile(tree)
+    return module, Compiler(module, crm.db.table_for(module), logic).compile(tree)
 
 
 def _run(ctx: Context, module: ModuleMeta, compiled: CompiledQuery) -> list[dict[str, Any]]:
