@@ -240,11 +240,7 @@ def _http_ok(status: int, body: bytes) -> bool:
 
 
 def run(opts: Options) -> dict[str, Any]:
-    loop = loadgen.new_event_loop()
-    try:
-        return loop.run_until_complete(_run(opts))
-    finally:
-        loop.close()
+    return loadgen.run_on_new_loop(_run(opts))
 
 
 async def _run(opts: Options) -> dict[str, Any]:

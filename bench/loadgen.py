@@ -13,9 +13,9 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import urlencode
 
 from bench.common import ACCESS_KEY, ADMIN, HOST, latency_summary
@@ -237,11 +237,23 @@ def cycle(items: list[bytes]) -> RequestFactory:
     return next_request
 
 
+T = TypeVar("T")
+
+
+def run_on_new_loop(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` to completion on a fresh event loop (uvloop when installed), then close it."""
+    loop = new_event_loop()
+    try:
+        return loop.run_until_complete(work)
+    finally:
+        loop.close()
+
+
 def new_event_loop() -> asyncio.AbstractEventLoop:
     """uvloop for the client too when it is installed: the lighter the client, the truer the ceiling."""
     try:
         import uvloop
 
-        return uvloop.new_event_loop()  # type: ignore[no-any-return]
+        return uvloop.new_event_loop()
     except ImportError:
         return asyncio.new_event_loop()

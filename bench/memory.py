@@ -38,11 +38,7 @@ def _measure(args: list[str], port: int, exercise: bool) -> dict[str, Any]:
         idle = rss_mb(server.pid)
         out: dict[str, Any] = {"idle": idle}
         if exercise:
-            loop = loadgen.new_event_loop()
-            try:
-                loop.run_until_complete(_exercise(port))
-            finally:
-                loop.close()
+            loadgen.run_on_new_loop(_exercise(port))
             out["after_queries"] = rss_mb(server.pid)
     return out
 

@@ -120,11 +120,7 @@ async def _window(
 
 
 def run(opts: Options) -> dict[str, Any]:
-    loop = loadgen.new_event_loop()
-    try:
-        return loop.run_until_complete(_run(opts))
-    finally:
-        loop.close()
+    return loadgen.run_on_new_loop(_run(opts))
 
 
 async def _run(opts: Options) -> dict[str, Any]:
