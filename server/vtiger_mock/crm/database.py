@@ -61,11 +61,13 @@ class Prepared:
     columns: tuple[str, ...]  # result columns, for rows as mappings
     constants: dict[str, Any]  # values of the binds the statement fixed itself (deleted == 0)
 
+    def _values(self, params: dict[str, Any]) -> list[Any]:
+        return [params[name] if name in params else self.constants[name] for name in self.names]
+
     def rows(self, conn: Connection, **params: Any) -> list[tuple[Any, ...]]:
-        values = [params[name] if name in params else self.constants[name] for name in self.names]
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(self.sql, values)
+            cursor.execute(self.sql, self._values(params))
             return list(cursor.fetchall())
         finally:
             cursor.close()
@@ -76,10 +78,9 @@ class Prepared:
 
     def execute(self, conn: Connection, **params: Any) -> int:
         """Run a write; the number of rows it touched."""
-        values = [params[name] if name in params else self.constants[name] for name in self.names]
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         try:
-            cursor.execute(self.sql, values)
+            cursor.execute(self.sql, self._values(params))
             return int(cursor.rowcount)
         finally:
             cursor.close()
