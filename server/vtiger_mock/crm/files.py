@@ -61,16 +61,19 @@ class FileStore:
         ).scalar()
 
     def ids_by_record(self, conn: Connection, record_ids: list[int]) -> dict[int, list[int]]:
-        a = self.db.attachments
-        out: dict[int, list[int]] = {}
-        rows = conn.execute(
-            sa.select(a.c.crmid, a.c.attachmentsid)
-            .where(a.c.crmid.in_(record_ids))
-            .order_by(a.c.attachmentsid)
-        )
-        for crmid, attachment_id in rows:
-            out.setdefault(int(crmid), []).append(int(attachment_id))
-        return out
+        return attachment_ids(conn, self.db, record_ids)
+
+
+def attachment_ids(conn: Connection, db: Database, record_ids: list[int]) -> dict[int, list[int]]:
+    """Each record's attachment ids, oldest first."""
+    a = db.attachments
+    out: dict[int, list[int]] = {}
+    rows = conn.execute(
+        sa.select(a.c.crmid, a.c.attachmentsid).where(a.c.crmid.in_(record_ids)).order_by(a.c.attachmentsid)
+    )
+    for crmid, attachment_id in rows:
+        out.setdefault(int(crmid), []).append(int(attachment_id))
+    return out
 
 
 def has_file_field(module: ModuleMeta) -> bool:

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from vtiger_mock.crm import specials
 from vtiger_mock.crm.clock import Clock
 from vtiger_mock.crm.database import DELETED, Database
-from vtiger_mock.crm.files import FILE_UITYPES
+from vtiger_mock.crm.files import FILE_UITYPES, attachment_ids
 from vtiger_mock.crm.inventory import Inventory
 from vtiger_mock.crm.modules import ModuleRegistry
 from vtiger_mock.crm.schema import FieldMeta, ModuleMeta
@@ -211,15 +211,9 @@ class RecordStore:
     ) -> None:
         """Records of modules with file fields list their attachments (DataTransform's
         sanitizeFileFieldsForIds): "imageattachmentids" after the id, before the label."""
-        a = self.db.attachments
-        ids = [int(r["crmid"]) for r in rows]
-        found: dict[int, list[str]] = {}
-        for crmid, attachment_id in conn.execute(
-            sa.select(a.c.crmid, a.c.attachmentsid).where(a.c.crmid.in_(ids)).order_by(a.c.attachmentsid)
-        ):
-            found.setdefault(int(crmid), []).append(f"{module.id_prefix}x{attachment_id}")
+        found = attachment_ids(conn, self.db, [int(r["crmid"]) for r in rows])
         for i, (row, record) in enumerate(zip(rows, out, strict=True)):
-            attachments = found.get(int(row["crmid"]))
+            attachments = [f"{module.id_prefix}x{a}" for a in found.get(int(row["crmid"]), ())]
             if not attachments:
                 continue
             rebuilt: dict[str, Any] = {}
