@@ -28,16 +28,19 @@ from vtiger_mock.crm.seeding import Seeder, read_fixture
 from vtiger_mock.crm.state import CRM
 from vtiger_mock.protocol import envelope
 from vtiger_mock.protocol.dispatch import Dispatcher
+from vtiger_mock.protocol.envelope import Reply
 from vtiger_mock.protocol.registry import OperationRegistry
 from vtiger_mock.protocol.request import WsRequest, read_request
 from vtiger_mock.settings import Settings
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+_ROUTED_METHODS = frozenset([*_METHODS, "HEAD"])  # Route adds HEAD wherever GET is allowed
 # The start of every success envelope (protocol/envelope.py): lets the journal tell success from
 # failure without parsing large query results.
 _SUCCESS_PREFIX = b'{"success":true'
 
 request_log = logging.getLogger("vtiger_mock.requests")
+log = logging.getLogger("vtiger_mock")
 
 
 def build_crm(settings: Settings, clock: Clock | None = None) -> CRM:
@@ -83,47 +86,51 @@ class Webservice:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Wall time for latency (a measurement); the emulated clock stamps the entry.
         started = time.perf_counter()
-        request = Request(scope, receive)
-        ws = await read_request(request)
-        watched = self.control.journal.enabled or self.log_requests
-        rule = self.control.faults.pick(ws.operation)
-
-        response: Response | None
-        # The dispatcher names the session's user; a fault that answers instead needs a lookup.
-        user: str | None = None
-        if rule is None:
-            response, user = self.dispatcher.handle_as(ws)
-        elif rule.when == "before":
-            if rule.action.delay_ms:
-                await asyncio.sleep(rule.action.delay_ms / 1000)
-            if rule.action.replaces_response:
-                response = self._fault_response(rule)
-                user = self._session_user(ws) if watched else None
-            else:
-                response, user = self.dispatcher.handle_as(ws)
-        else:  # "after": the operation runs and commits, then the fault
-            response, user = self.dispatcher.handle_as(ws)
-            if rule.action.delay_ms:
-                await asyncio.sleep(rule.action.delay_ms / 1000)
-            if rule.action.replaces_response:
-                response = self._fault_response(rule)
-
-        if watched:
-            self._record(ws, scope, user, response, rule, started)
+        try:
+            ws = await read_request(scope, receive)
+            rule = self.control.faults.pick(ws.operation)
+            response, user = await self._answer(ws, rule)
+            if self.control.journal.enabled or self.log_requests:
+                self._record(ws, scope, user, response, rule, started)
+        except Exception:
+            # The dispatcher turns handler failures into envelopes; anything else is PHP's
+            # uncaught error (HTTP 500, empty body), never a traceback on the wire.
+            log.exception("webservice request failed")
+            response = envelope.uncaught()
         if response is None:  # drop_connection
             await self._drop(receive)
             return
         await response(scope, receive, send)
 
+    async def _answer(self, ws: WsRequest, rule: Rule | None) -> tuple[Reply | None, str | None]:
+        """The answer, with the faults of `rule` applied, and the session's user (for the journal)."""
+        if rule is None:
+            return self.dispatcher.handle_as(ws)
+        action = rule.action
+        if rule.when == "before":
+            if action.delay_ms:
+                await asyncio.sleep(action.delay_ms / 1000)
+            if not action.replaces_response:
+                return self.dispatcher.handle_as(ws)
+            # The dispatcher names the session's user; a fault that answers instead needs a lookup.
+            watched = self.control.journal.enabled or self.log_requests
+            return self._fault_response(rule), (self._session_user(ws) if watched else None)
+        # "after": the operation runs and commits, then the fault
+        answered, user = self.dispatcher.handle_as(ws)
+        if action.delay_ms:
+            await asyncio.sleep(action.delay_ms / 1000)
+        return (self._fault_response(rule) if action.replaces_response else answered), user
+
     # ------------------------------------------------------------------ faults
 
     @staticmethod
-    def _fault_response(rule: Rule) -> Response | None:
+    def _fault_response(rule: Rule) -> Reply | None:
         action = rule.action
         if action.error is not None:
             return envelope.failure(action.error)
         if action.http_status is not None:
-            return Response(action.body, status_code=action.http_status, media_type=action.content_type)
+            body = action.body.encode("utf-8") if isinstance(action.body, str) else action.body
+            return Reply(body, action.http_status, action.content_type)
         return None  # drop_connection
 
     @staticmethod
@@ -158,7 +165,7 @@ class Webservice:
         ws: WsRequest,
         scope: Scope,
         user: str | None,
-        response: Response | None,
+        response: Reply | None,
         rule: Rule | None,
         started: float,
     ) -> None:
@@ -227,6 +234,32 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
 
 
+WEBSERVICE_PATH = "/webservice.php"
+
+
+class MockApp(Starlette):
+    """The Starlette app with /webservice.php answered before routing.
+
+    Starlette's middleware and router cost a webservice call about as much as reading it does;
+    the admin API and everything else still go through them.  Methods Route would refuse (405)
+    still reach the router, so answers are the same either way.
+    """
+
+    webservice: Webservice | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            self.webservice is not None
+            and scope["type"] == "http"
+            and scope["path"] == WEBSERVICE_PATH
+            and scope["method"] in _ROUTED_METHODS
+        ):
+            scope["app"] = self
+            await self.webservice(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def app_from_env() -> Starlette:
     """An app configured only by VTIGER_MOCK_* variables: what `serve --workers N` runs in each
     worker process (uvicorn's factory)."""
@@ -241,11 +274,11 @@ def build_app(settings: Settings | None = None, *, crm: CRM | None = None) -> St
     control = MockControl(crm, settings)
     control.capture_baseline()
 
-    routes: list[Any] = [
-        Route("/webservice.php", Webservice(dispatcher, control, settings), methods=_METHODS)
-    ]
+    webservice = Webservice(dispatcher, control, settings)
+    routes: list[Any] = [Route(WEBSERVICE_PATH, webservice, methods=_METHODS)]
     routes += admin_routes(control, settings) if settings.admin_enabled else health_only_routes(control)
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    app = MockApp(routes=routes, exception_handlers={HTTPException: _http_error})
+    app.webservice = webservice
     app.state.settings = settings
     app.state.crm = crm
     app.state.dispatcher = dispatcher

@@ -208,7 +208,7 @@ def _seed(args: argparse.Namespace) -> int:
             else:
                 source = "demo" if args.demo else args.file
                 loaded = seeder.load(read_fixture(source, settings.fixtures_dir))
-            crm.db.engine.dispose()
+            crm.db.close()
         else:
             client = _client(args)
             if args.scale is not None:
@@ -280,7 +280,7 @@ def _dump(args: argparse.Namespace) -> int:
         if args.database:
             crm, _ = _offline_crm(args)
             data = Seeder(crm).dump(modules)
-            crm.db.engine.dispose()
+            crm.db.close()
         else:
             data = _client(args).dump(modules)
     except SeedDataError as exc:
@@ -314,7 +314,7 @@ def _reset(args: argparse.Namespace) -> int:
         # Drop and re-create every table: also brings a file made by an older version up to date.
         crm = CRM(settings.profile_dir, settings.database_url, admin_access_key=settings.admin_access_key)
         crm.db.metadata.drop_all(crm.db.engine)
-        crm.db.engine.dispose()
+        crm.db.close()
         try:
             crm = build_crm(settings)
         except SeedDataError as exc:
@@ -322,7 +322,7 @@ def _reset(args: argparse.Namespace) -> int:
         print(
             json.dumps({"reset": settings.database_url, "total_records": sum(crm.record_counts().values())})
         )
-        crm.db.engine.dispose()
+        crm.db.close()
         return 0
     if args.seed_data:
         return _fail("--seed-data goes with --database (a running server resets to its own start state)")

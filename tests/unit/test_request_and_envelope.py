@@ -199,14 +199,14 @@ def test_encoding_is_compact_and_keeps_key_order() -> None:
 def test_success_envelope() -> None:
     response = envelope.success({"status": "successful"})
     assert response.status_code == 200
-    assert response.headers["content-type"] == "application/json"
+    assert response.content_type == "application/json"
     assert response.body == b'{"success":true,"result":{"status":"successful"}}'
 
 
 def test_error_envelope_puts_message_before_code() -> None:
     response = envelope.failure(errors.authentication_required())
     assert response.status_code == 200
-    assert response.headers["content-type"] == "application/json"
+    assert response.content_type == "application/json"
     assert response.body == (
         b'{"success":false,"error":{"message":"Authencation required","code":"AUTHENTICATION_REQUIRED"}}'
     )

@@ -11,6 +11,7 @@ Layout (close to Vtiger's own, so the same questions are cheap to ask):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -151,6 +152,9 @@ class Database:
         self.module_tables: dict[str, sa.Table] = {}
         self._build_module_tables(list(modules))
         self._prepared: dict[str, Prepared] = {}
+        self._local = threading.local()
+        self._open: list[Connection] = []
+        self._open_lock = threading.Lock()
 
     def prepared(self, key: str, build: Callable[[], Any]) -> Prepared:
         """The compiled form of `build()`, compiled on first use; `key` names the statement."""
@@ -205,14 +209,52 @@ class Database:
             )
             self.module_tables[table_name] = table
 
+    def connection(self) -> Connection:
+        """This thread's connection, opened once and kept: opening one per request (pool
+        checkout, events, a new Connection object) cost more than a whole getchallenge."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self.engine.connect()
+            self._local.conn = conn
+            with self._open_lock:
+                self._open.append(conn)
+        return conn
+
     @contextmanager
     def transaction(self, write: bool = False) -> Iterator[Connection]:
-        """One request = one transaction.  Writers take SQLite's write lock up front (BEGIN
-        IMMEDIATE) so that two processes never deadlock upgrading a read lock."""
-        with self.engine.connect() as conn:
-            conn.info["begin"] = "BEGIN IMMEDIATE" if write else "BEGIN"
-            with conn.begin():
-                yield conn
+        """One request = one transaction, begun and ended on the driver (SQLAlchemy's own
+        bookkeeping costs ten times SQLite's BEGIN + COMMIT).  Writers take SQLite's write lock up
+        front (BEGIN IMMEDIATE) so that two processes never deadlock upgrading a read lock.
+
+        A statement run through SQLAlchemy inside joins this transaction (see `_begin` in
+        create_engine); its transaction object is then what commits or rolls back."""
+        conn = self.connection()
+        raw = conn.connection.driver_connection
+        if raw.in_transaction:  # type: ignore[union-attr]
+            raise RuntimeError("a transaction is already open on this thread's connection")
+        raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]
+        try:
+            yield conn
+        except BaseException:
+            if conn.in_transaction():
+                conn.rollback()
+            else:
+                raw.rollback()  # type: ignore[union-attr]
+            raise
+        if conn.in_transaction():
+            conn.commit()
+        else:
+            raw.commit()  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        """Close the kept connections and the engine's pool (the CLI, before the process ends or
+        the database file is dropped)."""
+        with self._open_lock:
+            for conn in self._open:
+                conn.close()
+            self._open.clear()
+        self._local = threading.local()
+        self.engine.dispose()
 
     def fetch(self, conn: Connection, statement: Any, memo: dict[str, Any]) -> tuple[list[str], list[Any]]:
         """Run a SELECT whose values are all bound in it.  Returns column names and rows.
@@ -297,7 +339,12 @@ def create_engine(url: str) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        # Straight to the driver: a statement through SQLAlchemy here costs more than the BEGIN.
-        conn.connection.driver_connection.execute(conn.info.get("begin", "BEGIN"))  # type: ignore[union-attr]
+        # SQLAlchemy begins its transaction lazily, at its first statement: inside
+        # Database.transaction the driver's is already open and SQLAlchemy's joins it; elsewhere
+        # (a read outside any request) this opens one.  Straight to the driver: a statement
+        # through SQLAlchemy here costs more than the BEGIN.
+        raw = conn.connection.driver_connection
+        if not raw.in_transaction:  # type: ignore[union-attr]
+            raw.execute("BEGIN")  # type: ignore[union-attr]
 
     return engine

@@ -174,31 +174,23 @@ class RecordStore:
     ) -> list[dict[str, Any]]:
         """Stored rows → Vtiger's output objects: every value a string, ids as <prefix>x<id>.
         `as_query`: printed as the query operation prints them (some fields come out empty)."""
-        shown = list(module.fields) if fields is None else list(fields)
-        printer = _Printer(self, conn, module, shown, rows)
-        # (key, column, printer) in output order; the id is printed from the row's key.
-        blank = module.query_blank if as_query else ()
-        printing = [(f.name, f.col, _blank if f.name in blank else printer.converter(f)) for f in shown]
-        if with_id:
-            printing.append(("id", "crmid", partial(_ws_id, module.id_prefix)))
-        order = module.retrieve_order if with_label else (module.query_order if fields is None else None)
-        if order:
-            by_key = {entry[0]: entry for entry in printing}
-            printing = [by_key[k] for k in order if k in by_key]
-        names = [entry[0] for entry in printing]
-        columns = [entry[1] for entry in printing]
-        converters = [entry[2] for entry in printing]
-        labelled = with_label and module.kind == "crm"  # only CRM records carry a label
+        layout = _layout(module, fields, with_label=with_label, with_id=with_id, as_query=as_query)
+        converters = list(layout.converters)
+        if layout.batch_fields:
+            printer = _Printer(self, conn, [f for _, f in layout.batch_fields], rows)
+            for i, f in layout.batch_fields:
+                converters[i] = printer.converter(f)
+        names, columns, order = layout.names, layout.columns, layout.order
         out = []
         for row in rows:
             # map() keeps the per-value loop in C: printing is most of a 100-row query's time.
             record = dict(zip(names, map(operator.call, converters, map(row.get, columns)), strict=True))
-            if labelled and (label := self.label_of(module, row)) and (order is None or "label" in order):
+            if layout.labelled and (label := self.label_of(module, row)):
                 record["label"] = label
-                if order is not None and order[-1] != "label":  # keys after the label (Products)
-                    record = {k: record[k] for k in order if k in record}
+                if layout.label_inside:  # keys after the label (Products)
+                    record = {k: record[k] for k in order if k in record}  # type: ignore[union-attr]
             out.append(record)
-        if with_id and any(f.uitype in FILE_UITYPES for f in module.fields):
+        if layout.with_files:
             self._add_attachment_ids(conn, module, rows, out)
         return out
 
@@ -538,13 +530,13 @@ class RecordStore:
 
 
 class _Printer:
-    """Prints one batch of rows, looking up every referenced id of the batch in one query per field."""
+    """Prints the reference and owner fields of one batch of rows, looking up every referenced id
+    of the batch in one query per field."""
 
     def __init__(
         self,
         store: RecordStore,
         conn: Connection,
-        module: ModuleMeta,
         fields: Sequence[FieldMeta],
         rows: Sequence[Mapping[str, Any]],
     ) -> None:
@@ -559,21 +551,87 @@ class _Printer:
         self._owners = store.owner_ids(conn, owners) if owners else {}
 
     def converter(self, f: FieldMeta) -> Callable[[Any], Any]:
-        """The function printing this field's stored values for this batch."""
+        """The function printing this reference or owner field's stored values for this batch."""
         if f.kind == "reference":
             refs = self._refs[f.name]
             return lambda stored: "" if stored in (None, "") else refs.get(int(stored), "")
-        if f.kind == "owner":
-            owners = self._owners
-            return lambda stored: "" if stored is None else owners.get(int(stored), str(stored))
-        if f.special == "inventoryCharges":
-            return specials.charge_output
-        if f.special == "productCurrency" and f.kind == "decimal":
-            return _json_number
-        return output_converter(f)
+        owners = self._owners
+        return lambda stored: "" if stored is None else owners.get(int(stored), str(stored))
 
-    def value(self, f: FieldMeta, stored: Any) -> Any:
-        return self.converter(f)(stored)
+
+_BATCH_KINDS = frozenset({"reference", "owner"})
+# Layouts of explicit field lists (query's select list) kept per module: a bound on what a client
+# sending ever-new select lists can make the server keep.
+_MAX_LAYOUTS = 256
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How records of one module print for one shape of request: keys in output order, the column
+    each comes from, and its printer; worked out once per module and shape, not per request."""
+
+    names: tuple[str, ...]
+    columns: tuple[str, ...]
+    converters: tuple[Callable[[Any], Any], ...]  # placeholders where the batch decides
+    batch_fields: tuple[tuple[int, FieldMeta], ...]  # reference / owner fields: printed per batch
+    order: tuple[str, ...] | None
+    labelled: bool  # records carry a label (retrieve of CRM records)
+    label_inside: bool  # the label is not the last key (Products): keys are reordered after it
+    with_files: bool  # modules with file fields list their attachments
+
+
+def _static_converter(f: FieldMeta) -> Callable[[Any], Any]:
+    if f.special == "inventoryCharges":
+        return specials.charge_output
+    if f.special == "productCurrency" and f.kind == "decimal":
+        return _json_number
+    return output_converter(f)
+
+
+def _layout(
+    module: ModuleMeta,
+    fields: Sequence[FieldMeta] | None,
+    *,
+    with_label: bool,
+    with_id: bool,
+    as_query: bool,
+) -> _Layout:
+    names_key = None if fields is None else tuple(f.name for f in fields)
+    key = ("layout", names_key, with_label, with_id, as_query)
+    layouts: dict[Any, _Layout] = module.memo.setdefault("layouts", {})
+    found = layouts.get(key)
+    if found is not None:
+        return found
+    shown = list(module.fields) if fields is None else list(fields)
+    blank = module.query_blank if as_query else ()
+    printing: list[tuple[str, str, Callable[[Any], Any], FieldMeta | None]] = []
+    for f in shown:
+        if f.name in blank:
+            printing.append((f.name, f.col, _blank, None))
+        elif f.kind in _BATCH_KINDS:
+            printing.append((f.name, f.col, _blank, f))
+        else:
+            printing.append((f.name, f.col, _static_converter(f), None))
+    if with_id:
+        printing.append(("id", "crmid", partial(_ws_id, module.id_prefix), None))
+    order = module.retrieve_order if with_label else (module.query_order if fields is None else None)
+    if order:
+        by_key = {entry[0]: entry for entry in printing}
+        printing = [by_key[k] for k in order if k in by_key]
+    labelled = with_label and module.kind == "crm" and (order is None or "label" in order)
+    found = _Layout(
+        names=tuple(entry[0] for entry in printing),
+        columns=tuple(entry[1] for entry in printing),
+        converters=tuple(entry[2] for entry in printing),
+        batch_fields=tuple((i, entry[3]) for i, entry in enumerate(printing) if entry[3] is not None),
+        order=order,
+        labelled=labelled,
+        label_inside=labelled and order is not None and order[-1] != "label",
+        with_files=with_id and any(f.uitype in FILE_UITYPES for f in module.fields),
+    )
+    if fields is None or len(layouts) < _MAX_LAYOUTS:
+        layouts[key] = found
+    return found
 
 
 def _blank(_stored: Any) -> str:

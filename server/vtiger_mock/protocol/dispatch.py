@@ -6,11 +6,10 @@ import json
 import logging
 from typing import Any
 
-from starlette.responses import Response
-
 from vtiger_mock.crm.state import CRM
 from vtiger_mock.protocol import envelope, errors
 from vtiger_mock.protocol.context import Context
+from vtiger_mock.protocol.envelope import Reply
 from vtiger_mock.protocol.registry import Operation, OperationRegistry
 from vtiger_mock.protocol.request import WsRequest
 from vtiger_mock.settings import Settings
@@ -69,15 +68,15 @@ class Dispatcher:
         self.registry = registry
         self.settings = settings
 
-    def handle(self, request: WsRequest) -> Response:
+    def handle(self, request: WsRequest) -> Reply:
         return self.handle_as(request)[0]
 
-    def handle_as(self, request: WsRequest) -> tuple[Response, str | None]:
+    def handle_as(self, request: WsRequest) -> tuple[Reply, str | None]:
         """The response, and the user name of the session it ran under (for the journal)."""
         acting: list[str] = []
         return self._handle(request, acting), (acting[0] if acting else None)
 
-    def _handle(self, request: WsRequest, acting: list[str]) -> Response:
+    def _handle(self, request: WsRequest, acting: list[str]) -> Reply:
         op = self.registry.get(request.operation)
         if op is None:
             # Thrown outside webservice.php's try block: PHP answers 500 with an empty body.
