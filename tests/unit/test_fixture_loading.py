@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from vtiger_mock.crm.records import Actor
 from vtiger_mock.crm.seeding import Seeder
 from vtiger_mock.crm.state import CRM
@@ -73,7 +75,7 @@ def test_query_blanks_only_what_8_2_0_blanks_and_dumps_keep_everything(crm: CRM)
 
     with crm.db.transaction() as conn:
         ctx = Context(crm, Settings(), None, conn, None, ADMIN)  # type: ignore[arg-type]
-        [row] = query(ctx, {"query": "select * from Users;"})
+        [row] = json.loads(query(ctx, {"query": "select * from Users;"}).json)
         retrieved = crm.records.retrieve(conn, crm.modules["Users"], 1)
     # recording query_Users_star: the currency format preferences come back empty from a query.
     assert row["no_of_currency_decimals"] == "" and retrieved["no_of_currency_decimals"] == "0"

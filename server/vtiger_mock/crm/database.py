@@ -153,8 +153,10 @@ class Database:
         self._build_module_tables(list(modules))
         self._prepared: dict[str, Prepared] = {}
         self._local = threading.local()
-        self._open: list[Connection] = []
+        self._open: dict[threading.Thread, Connection] = {}
         self._open_lock = threading.Lock()
+        # Bumped when the whole database is replaced (snapshot restore, reset): see data_stamp().
+        self._generation = 0
 
     def prepared(self, key: str, build: Callable[[], Any]) -> Prepared:
         """The compiled form of `build()`, compiled on first use; `key` names the statement."""
@@ -217,7 +219,10 @@ class Database:
             conn = self.engine.connect()
             self._local.conn = conn
             with self._open_lock:
-                self._open.append(conn)
+                # Threads come and go (test clients, thread pools): close what the gone ones kept.
+                for thread in [t for t in self._open if not t.is_alive()]:
+                    self._open.pop(thread).close()
+                self._open[threading.current_thread()] = conn
         return conn
 
     @contextmanager
@@ -246,11 +251,24 @@ class Database:
         else:
             raw.commit()  # type: ignore[union-attr]
 
+    def invalidate(self) -> None:
+        """The database was replaced wholesale (a copy SQLite does not count as changes)."""
+        self._generation += 1
+
+    def data_stamp(self, conn: Connection) -> tuple[int, int, int, int]:
+        """A value that changes whenever the data `conn` sees may have changed: rows written
+        through this connection (sqlite3's total_changes), commits by any other connection or
+        process (PRAGMA data_version), and wholesale replacement (invalidate()).  Results kept
+        for a stamp are valid while the stamp stays the same."""
+        raw = conn.connection.driver_connection
+        version = raw.execute("PRAGMA data_version").fetchone()[0]  # type: ignore[union-attr]
+        return (self._generation, id(raw), raw.total_changes, int(version))  # type: ignore[union-attr]
+
     def close(self) -> None:
         """Close the kept connections and the engine's pool (the CLI, before the process ends or
         the database file is dropped)."""
         with self._open_lock:
-            for conn in self._open:
+            for conn in self._open.values():
                 conn.close()
             self._open.clear()
         self._local = threading.local()
@@ -319,8 +337,13 @@ class Database:
 def create_engine(url: str) -> Engine:
     if url in ("sqlite://", "sqlite:///:memory:"):
         # One shared in-memory database for every thread of this process.
+        # No rollback when a Connection is closed or collected: every thread's Connection wraps this
+        # one driver connection, and Database.transaction ends every transaction itself.
         engine = sa.create_engine(
-            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+            "sqlite://",
+            poolclass=StaticPool,
+            pool_reset_on_return=None,
+            connect_args={"check_same_thread": False},
         )
     else:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})

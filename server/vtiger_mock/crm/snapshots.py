@@ -83,6 +83,8 @@ class Images:
             else:
                 assert image.connection is not None
                 image.connection.backup(raw)
+            # Neither copy counts as a change SQLite reports: say so for anything kept per state.
+            self.db.invalidate()
 
     # ------------------------------------------------------------------ baseline
 

@@ -17,6 +17,7 @@ from vtiger_mock.crm.values import leading_int, php_string, split_ws_id
 from vtiger_mock.operations.query import query as run_query
 from vtiger_mock.protocol import errors
 from vtiger_mock.protocol.context import Context
+from vtiger_mock.protocol.envelope import Encoded
 
 # QueryRelated.php: preg_match("/FROM\s+([^\s]+)/i") (PCRE's \s, ASCII only).
 _FROM = re.compile(r"FROM[ \t\n\r\v\f]+([^ \t\n\r\v\f]+)", re.IGNORECASE)
@@ -38,16 +39,16 @@ def relatedtypes(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     return ctx.crm.relations.related_types(module.name, _allowed_types(ctx))
 
 
-def retrieve_related(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
+def retrieve_related(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]] | Encoded:
     related_type = params["relatedType"]
     return _query_related(ctx, f"SELECT * FROM {related_type or ''}", params["id"], params["relatedLabel"])
 
 
-def query_related(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]]:
+def query_related(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]] | Encoded:
     return _query_related(ctx, params["query"], params["id"], params["relatedLabel"])
 
 
-def _query_related(ctx: Context, text: str | None, ws_id: Any, label: str | None) -> list[dict[str, Any]]:
+def _query_related(ctx: Context, text: str | None, ws_id: Any, label: str | None) -> list[dict[str, Any]] | Encoded:
     prefix_module, record_id = _resolve(ws_id, ctx)
     # The record's own module (getObjectEntityName): None for a deleted or missing record, which
     # relatedtypes then rejects as an unknown name.

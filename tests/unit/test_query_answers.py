@@ -1,0 +1,100 @@
+"""Query answers kept per query text (operations/query.py `Answers`): a repeated query answers from
+memory only while nothing could have changed what it reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from tests.conftest import ACCESS_KEY, WsClient, new_crm, ok
+from vtiger_mock.app import build_app
+from vtiger_mock.crm.state import CRM
+from vtiger_mock.operations.query import Answers
+from vtiger_mock.settings import Settings
+
+COUNT = "SELECT count(*) FROM Accounts;"
+NAMES = "SELECT accountname FROM Accounts ORDER BY accountname;"
+
+
+def count(ws: WsClient) -> int:
+    [row] = ok(ws.sget(operation="query", query=COUNT))
+    return int(row["count"])
+
+
+def names(ws: WsClient) -> list[str]:
+    return [row["accountname"] for row in ok(ws.sget(operation="query", query=NAMES))]
+
+
+def test_a_repeated_query_answers_the_same_bytes(ws: WsClient) -> None:
+    ws.login()
+    ws.create("Accounts", {"accountname": "Acme", "assigned_user_id": "19x1"})
+    first = ws.sget(operation="query", query="SELECT * FROM Accounts;")
+    again = ws.sget(operation="query", query="SELECT * FROM Accounts;")
+    assert first.content == again.content
+    assert ok(again)[0]["accountname"] == "Acme"
+
+
+def test_every_kind_of_write_is_seen_by_the_next_identical_query(ws: WsClient, crm: CRM) -> None:
+    ws.login()
+    assert count(ws) == 0 and names(ws) == []
+    created = ws.create("Accounts", {"accountname": "Beta", "assigned_user_id": "19x1"})
+    assert count(ws) == 1 and names(ws) == ["Beta"]
+    ok(ws.spost(operation="revise", element=json.dumps({"id": created["id"], "accountname": "Alpha"})))
+    assert names(ws) == ["Alpha"]
+    ok(ws.spost(operation="delete", id=created["id"]))
+    assert count(ws) == 0 and names(ws) == []
+    # A write that does not come through the webservice at all (the admin API, an in-process user).
+    with crm.db.transaction(write=True) as conn:
+        crm.load_records(
+            conn, {"Accounts": [{"id": "11x900", "accountname": "Gamma", "assigned_user_id": "19x1"}]}
+        )
+    assert count(ws) == 1 and names(ws) == ["Gamma"]
+
+
+def test_a_snapshot_restore_is_seen(ws: WsClient) -> None:
+    ws.login()  # before the snapshot: the session survives the restore, no write comes between
+    assert ws.http.post("/_mock/snapshots/empty").status_code in (200, 201)
+    ws.create("Accounts", {"accountname": "Delta", "assigned_user_id": "19x1"})
+    assert names(ws) == ["Delta"]
+    assert ws.http.post("/_mock/snapshots/empty/restore").status_code == 200
+    assert names(ws) == []
+
+
+def test_writes_by_another_process_on_the_same_file_are_seen(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    settings = Settings(admin_access_key=ACCESS_KEY, database_url=url)
+    first, second = build_app(settings), build_app(settings, crm=new_crm(url))
+    with TestClient(first) as a, TestClient(second) as b:
+        reader, writer = WsClient(a), WsClient(b)
+        reader.login()
+        writer.login()
+        assert count(reader) == 0
+        writer.create("Accounts", {"accountname": "Epsilon", "assigned_user_id": "19x1"})
+        assert count(reader) == 1 and names(reader) == ["Epsilon"]
+
+
+def test_answers_keep_within_their_budget_dropping_the_oldest() -> None:
+    answers = Answers(budget=10)
+    answers.put(("a", "sql"), 1, b"12345")
+    answers.put(("b", "sql"), 1, b"12345")
+    assert answers.get(("a", "sql"), 1) == b"12345"  # now the most recently used
+    answers.put(("c", "sql"), 1, b"123")
+    assert answers.get(("b", "sql"), 1) is None
+    assert answers.get(("a", "sql"), 1) == b"12345" and answers.get(("c", "sql"), 1) == b"123"
+    assert answers.get(("a", "sql"), 2) is None  # another data stamp: not valid
+
+
+def test_an_answer_kept_for_one_query_text_never_answers_another(ws: WsClient) -> None:
+    ws.login()
+    ws.create("Accounts", {"accountname": "Zeta", "assigned_user_id": "19x1"})
+    assert names(ws) == ["Zeta"]
+    [row] = ok(
+        ws.sget(operation="query", query="SELECT accountname FROM Accounts WHERE accountname = 'Zeta';")
+    )
+    assert row["accountname"] == "Zeta"
+    assert (
+        ok(ws.sget(operation="query", query="SELECT accountname FROM Accounts WHERE accountname = 'Eta';"))
+        == []
+    )
