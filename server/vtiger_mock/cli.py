@@ -517,6 +517,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except ValueError as exc:  # bad VTIGER_MOCK_* values and the like: a message, not a traceback
         return _fail(str(exc))
+    except Exception as exc:
+        import sqlalchemy.exc  # here, not at the top: `vtiger-mock health` must start fast
+
+        if isinstance(exc, sqlalchemy.exc.OperationalError):  # e.g. a folder it cannot write in
+            return _fail(f"cannot use the database: {exc.orig}")
+        raise
 
 
 if __name__ == "__main__":

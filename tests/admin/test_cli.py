@@ -66,6 +66,20 @@ def test_bad_environment_values_are_reported_not_raised(
     assert "VTIGER_MOCK_PORT must be an integer" in capsys.readouterr().err
 
 
+def test_a_database_it_cannot_open_is_reported_not_raised(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A file where the database's folder should be: SQLite cannot create the database there
+    # (what a read-only volume does to a container).
+    (tmp_path / "not-a-folder").write_text("")
+    url = f"sqlite:///{tmp_path / 'not-a-folder' / 'crm.db'}"
+    assert cli.main(["seed", "--demo", "--database", url]) == 2
+    assert (
+        capsys.readouterr().err.strip()
+        == "vtiger-mock: cannot use the database: unable to open database file"
+    )
+
+
 def test_settings_from_the_environment() -> None:
     env = {
         "VTIGER_MOCK_NO_ADMIN": "true",

@@ -79,8 +79,12 @@ class Auth:
 
     def user_row(self, conn: Connection, user_id: int) -> dict[str, Any] | None:
         u = self.users
-        row = conn.execute(sa.select(u).where(u.c.crmid == user_id, u.c[DELETED] == 0)).mappings().first()
-        return dict(row) if row is not None else None
+        statement = self.db.prepared(
+            "auth.user_row",
+            lambda: sa.select(u).where(u.c.crmid == sa.bindparam("id"), u.c[DELETED] == 0),
+        )
+        row = statement.first(conn, id=user_id)
+        return dict(zip(statement.columns, row, strict=True)) if row is not None else None
 
     def actor(self, conn: Connection, user_id: int) -> Actor | None:
         u = self.users
@@ -108,15 +112,19 @@ class Auth:
         now = self.clock.epoch()
         token = self.ids.uniqid()
         t = self.db.ws_tokens
+        # One row per user (the key): INSERT OR REPLACE drops the previous token.
         self.db.prepared(
-            "auth.token_drop", lambda: t.delete().where(t.c.userid == sa.bindparam("user"))
-        ).rows(conn, user=user_id)
-        self.db.prepared(
-            "auth.token_add",
-            lambda: t.insert().values(
-                userid=sa.bindparam("user"), token=sa.bindparam("token"), expiretime=sa.bindparam("expires")
+            "auth.token_set",
+            lambda: (
+                t.insert()
+                .prefix_with("OR REPLACE")
+                .values(
+                    userid=sa.bindparam("user"),
+                    token=sa.bindparam("token"),
+                    expiretime=sa.bindparam("expires"),
+                )
             ),
-        ).rows(conn, user=user_id, token=token, expires=now + TOKEN_LIFETIME)
+        ).execute(conn, user=user_id, token=token, expires=now + TOKEN_LIFETIME)
         return token, now, now + TOKEN_LIFETIME
 
     def live_token(self, conn: Connection, user_id: int) -> str | None:
@@ -136,7 +144,14 @@ class Auth:
         now = self.clock.epoch()
         s = self.db.ws_sessions
         if session_id is not None:
-            conn.execute(s.update().where(s.c.id == session_id).values(userid=user_id, last_seen=now))
+            self.db.prepared(
+                "auth.session_reuse",
+                lambda: (
+                    s.update()
+                    .where(s.c.id == sa.bindparam("id"))
+                    .values(userid=sa.bindparam("user"), last_seen=sa.bindparam("now"))
+                ),
+            ).execute(conn, id=session_id, user=user_id, now=now)
             return session_id
         # dechex(rand()) . uniqid(): typically 21 lowercase hex characters.
         session_id = self.ids.rand_hex() + self.ids.uniqid()
@@ -163,11 +178,16 @@ class Auth:
         if idle_timeout is not None:
             now = self.clock.epoch()
             if now - int(last_seen) > idle_timeout:
-                conn.execute(s.delete().where(s.c.id == session_id))
+                self.close_session(conn, session_id)
                 return None
-            conn.execute(s.update().where(s.c.id == session_id).values(last_seen=now))
+            self.db.prepared(
+                "auth.session_touch",
+                lambda: s.update().where(s.c.id == sa.bindparam("id")).values(last_seen=sa.bindparam("now")),
+            ).execute(conn, id=session_id, now=now)
         return int(user_id)
 
     def close_session(self, conn: Connection, session_id: str) -> None:
         s = self.db.ws_sessions
-        conn.execute(s.delete().where(s.c.id == session_id))
+        self.db.prepared("auth.session_drop", lambda: s.delete().where(s.c.id == sa.bindparam("id"))).execute(
+            conn, id=session_id
+        )

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -85,6 +86,17 @@ class Prepared:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+
+# Sizes of the id lists statements are prepared for; a list is padded up to the next size with
+# NULL (which matches nothing) and a longer one is run in chunks of the largest.  json_each(?)
+# would need one statement only, but SQLite 3.40 crashes running a prepared statement over an
+# eponymous virtual table after sqlite3_deserialize (snapshot restore).
+ID_LIST_SIZES = (4, 32, 256)
+
+
+def _with_id_list(build: Callable[[list[sa.BindParameter[Any]]], Any], names: list[str]) -> Any:
+    return build([sa.bindparam(name) for name in names])
 
 
 class Database:
@@ -172,6 +184,28 @@ class Database:
             )
             self._prepared[key] = found
         return found
+
+    def rows_for_ids(
+        self,
+        conn: Connection,
+        key: str,
+        build: Callable[[list[sa.BindParameter[Any]]], Any],
+        ids: Iterable[int],
+        **params: Any,
+    ) -> list[tuple[Any, ...]]:
+        """Rows of the statement `build(id_list)`, whose `IN` takes `id_list`, for any number of ids:
+        a statement prepared per list size (ID_LIST_SIZES) instead of one per call."""
+        wanted = sorted(set(ids))
+        largest = ID_LIST_SIZES[-1]
+        out: list[tuple[Any, ...]] = []
+        for start in range(0, len(wanted), largest):
+            chunk = wanted[start : start + largest]
+            size = next(n for n in ID_LIST_SIZES if n >= len(chunk))
+            names = [f"id_{i}" for i in range(size)]
+            statement = self.prepared(f"{key}[{size}]", partial(_with_id_list, build, names))
+            padded: list[int | None] = [*chunk, *([None] * (size - len(chunk)))]
+            out.extend(statement.rows(conn, **params, **{f"id_{i}": v for i, v in enumerate(padded)}))
+        return out
 
     def _build_module_tables(self, modules: list[ModuleMeta]) -> None:
         columns: dict[str, dict[str, sa.Column[Any]]] = {}

@@ -68,8 +68,14 @@ def attachment_ids(conn: Connection, db: Database, record_ids: list[int]) -> dic
     """Each record's attachment ids, oldest first."""
     a = db.attachments
     out: dict[int, list[int]] = {}
-    rows = conn.execute(
-        sa.select(a.c.crmid, a.c.attachmentsid).where(a.c.crmid.in_(record_ids)).order_by(a.c.attachmentsid)
+    # Ordered within each chunk of ids; every record's attachments are in one chunk.
+    rows = db.rows_for_ids(
+        conn,
+        "files.attachment_ids",
+        lambda ids: (
+            sa.select(a.c.crmid, a.c.attachmentsid).where(a.c.crmid.in_(ids)).order_by(a.c.attachmentsid)
+        ),
+        record_ids,
     )
     for crmid, attachment_id in rows:
         out.setdefault(int(crmid), []).append(int(attachment_id))

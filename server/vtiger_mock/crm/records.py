@@ -239,9 +239,14 @@ class RecordStore:
         elif crm_targets:
             ent = self.db.crmentity
             setypes = dict(
-                conn.execute(
-                    sa.select(ent.c.crmid, ent.c.setype).where(ent.c.crmid.in_(wanted), ent.c.deleted == 0)
-                ).all()
+                self.db.rows_for_ids(
+                    conn,
+                    "records.setypes",
+                    lambda ids: sa.select(ent.c.crmid, ent.c.setype).where(
+                        ent.c.crmid.in_(ids), ent.c.deleted == 0
+                    ),
+                    wanted,
+                )
             )
         for target in targets:
             m = self.modules.get(target)
@@ -263,10 +268,13 @@ class RecordStore:
                     else:
                         hits = {i for i in remaining if self.module_of(conn, m, i) is not None}
                 else:
-                    query = sa.select(table.c.crmid).where(table.c.crmid.in_(remaining))
-                    if not keeps_deleted:
-                        query = query.where(table.c[DELETED] == 0)
-                    hits = set(conn.execute(query).scalars())
+                    found_ids = self.db.rows_for_ids(
+                        conn,
+                        f"records.among.{table.name}.{keeps_deleted}",
+                        partial(_ids_among, table, keeps_deleted),
+                        remaining,
+                    )
+                    hits = {int(row[0]) for row in found_ids}
             for i in hits:
                 found[i] = f"{m.id_prefix}x{i}"
         return found
@@ -284,7 +292,10 @@ class RecordStore:
                 exists = self.db.prepared(f"records.exists.{table.name}", partial(_exists, table))
                 hits: Iterable[int] = [i for i in remaining if exists.first(conn, id=i) is not None]
             else:
-                hits = conn.execute(sa.select(table.c.crmid).where(table.c.crmid.in_(remaining))).scalars()
+                found_ids = self.db.rows_for_ids(
+                    conn, f"records.among.{table.name}.True", partial(_ids_among, table, True), remaining
+                )
+                hits = [int(row[0]) for row in found_ids]
             for i in hits:
                 found[i] = f"{m.id_prefix}x{i}"
         return found
@@ -363,14 +374,23 @@ class RecordStore:
         target = self._store_module(module, merged)
         if module.kind == "crm":
             ent = self.db.crmentity
-            conn.execute(
-                ent.update()
-                .where(ent.c.crmid == record_id)
-                .values(
-                    setype=target.name,
-                    smownerid=self._owner_of(module, merged) or 0,
-                    modifiedtime=merged.get(MODIFIED_TIME) or self.clock.timestamp(),
-                )
+            self.db.prepared(
+                "records.entity_saved",
+                lambda: (
+                    ent.update()
+                    .where(ent.c.crmid == sa.bindparam("id"))
+                    .values(
+                        setype=sa.bindparam("setype"),
+                        smownerid=sa.bindparam("owner"),
+                        modifiedtime=sa.bindparam("modified"),
+                    )
+                ),
+            ).execute(
+                conn,
+                id=record_id,
+                setype=target.name,
+                owner=self._owner_of(module, merged) or 0,
+                modified=merged.get(MODIFIED_TIME) or self.clock.timestamp(),
             )
         if module.is_inventory:
             return self.inventory.after_save(conn, module, record_id, element, actor, mode, current)
@@ -387,10 +407,24 @@ class RecordStore:
             stamp[module.by_name[MODIFIED_TIME].col] = now
         if module.field(MODIFIED_BY) is not None:
             stamp[module.by_name[MODIFIED_BY].col] = actor.id
-        conn.execute(table.update().where(table.c.crmid == record_id).values(**stamp))
+        self.db.prepared(
+            f"records.delete.{module.name}",
+            lambda: (
+                table.update()
+                .where(table.c.crmid == sa.bindparam("id"))
+                .values({col: sa.bindparam(f"v_{col}") for col in stamp})
+            ),
+        ).execute(conn, id=record_id, **{f"v_{col}": value for col, value in stamp.items()})
         if module.kind == "crm":
             ent = self.db.crmentity
-            conn.execute(ent.update().where(ent.c.crmid == record_id).values(deleted=1, modifiedtime=now))
+            self.db.prepared(
+                "records.entity_deleted",
+                lambda: (
+                    ent.update()
+                    .where(ent.c.crmid == sa.bindparam("id"))
+                    .values(deleted=1, modifiedtime=sa.bindparam("now"))
+                ),
+            ).execute(conn, id=record_id, now=now)
 
     def prepare(
         self, conn: Connection, module: ModuleMeta, element: Any, actor: Actor, mode: WriteMode
@@ -515,16 +549,23 @@ class RecordStore:
         if editor is None or users is None or users.field(CURRENCY_DECIMALS) is None:
             return DEFAULT_CURRENCY_DECIMALS
         table = self.db.table_for(users)
-        value = conn.execute(
-            sa.select(table.c[users.by_name[CURRENCY_DECIMALS].col]).where(table.c.crmid == editor)
-        ).scalar()
+        found = self.db.prepared(
+            "records.decimals_of",
+            lambda: sa.select(table.c[users.by_name[CURRENCY_DECIMALS].col]).where(
+                table.c.crmid == sa.bindparam("id")
+            ),
+        ).first(conn, id=editor)
+        value = found[0] if found is not None else None
         return leading_int(php_string(value)) or 0  # PHP (int): "" and "abc" are 0
 
     def _next_actor_id(self, conn: Connection, module: ModuleMeta) -> int:
         if module.kind == "lineitem":  # an AUTO_INCREMENT column: ids of deleted lines are not reused
             return self.inventory.next_line_id(conn)
         table = self.db.table_for(module)
-        current = conn.execute(sa.select(sa.func.max(table.c.crmid))).scalar()
+        found = self.db.prepared(
+            f"records.max_id.{table.name}", lambda: sa.select(sa.func.max(table.c.crmid))
+        ).first(conn)
+        current = found[0] if found is not None else None
         floor = self.first_user_id if module.kind == "users" else 1
         return max(int(current or 0) + 1, floor)
 
@@ -640,6 +681,12 @@ def _blank(_stored: Any) -> str:
 
 def _ws_id(prefix: int, record_id: Any) -> str:
     return f"{prefix}x{record_id}"
+
+
+def _ids_among(table: sa.Table, keeps_deleted: bool, ids: list[sa.BindParameter[Any]]) -> sa.Select[Any]:
+    """The ids of `table` among `ids` (live rows only unless `keeps_deleted`)."""
+    query = sa.select(table.c.crmid).where(table.c.crmid.in_(ids))
+    return query if keeps_deleted else query.where(table.c[DELETED] == 0)
 
 
 def _exists(table: sa.Table) -> sa.Select[Any]:

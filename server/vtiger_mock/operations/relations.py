@@ -48,7 +48,9 @@ def query_related(ctx: Context, params: dict[str, Any]) -> list[dict[str, Any]] 
     return _query_related(ctx, params["query"], params["id"], params["relatedLabel"])
 
 
-def _query_related(ctx: Context, text: str | None, ws_id: Any, label: str | None) -> list[dict[str, Any]] | Encoded:
+def _query_related(
+    ctx: Context, text: str | None, ws_id: Any, label: str | None
+) -> list[dict[str, Any]] | Encoded:
     prefix_module, record_id = _resolve(ws_id, ctx)
     # The record's own module (getObjectEntityName): None for a deleted or missing record, which
     # relatedtypes then rejects as an unknown name.

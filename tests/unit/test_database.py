@@ -1,0 +1,74 @@
+"""crm/database.py: the kept connection, driver-level transactions and id-list statements."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from vtiger_mock.crm.database import ID_LIST_SIZES
+from vtiger_mock.crm.state import CRM
+
+
+def _ids_in_crmentity(crm: CRM, ids: list[int]) -> list[int]:
+    ent = crm.db.crmentity
+    with crm.db.transaction() as conn:
+        rows = crm.db.rows_for_ids(
+            conn, "test.ids", lambda id_list: sa.select(ent.c.crmid).where(ent.c.crmid.in_(id_list)), ids
+        )
+    return sorted(int(r[0]) for r in rows)
+
+
+@pytest.mark.parametrize("count", [0, 1, ID_LIST_SIZES[0], ID_LIST_SIZES[0] + 1, ID_LIST_SIZES[-1] + 3, 700])
+def test_rows_for_ids_finds_exactly_the_ids_asked_for_any_count(crm: CRM, count: int) -> None:
+    with crm.db.transaction(write=True) as conn:
+        crm.load_records(
+            conn, {"Accounts": [{"id": f"11x{1000 + i}", "accountname": f"A{i}"} for i in range(800)]}
+        )
+    # Every other id exists; duplicates and missing ids are harmless.
+    asked = [1000 + 2 * i for i in range(count)] + [999_999] + [1000] * min(count, 2)
+    expected = sorted({i for i in asked if 1000 <= i < 1800})
+    assert _ids_in_crmentity(crm, asked) == expected
+
+
+def test_a_failed_request_rolls_back_everything_it_wrote(crm: CRM) -> None:
+    before = crm.record_counts().get("Accounts", 0)
+    with pytest.raises(RuntimeError), crm.db.transaction(write=True) as conn:
+        crm.load_records(conn, {"Accounts": [{"id": "11x5000", "accountname": "Gone"}]})
+        raise RuntimeError("the handler failed")
+    assert crm.record_counts().get("Accounts", 0) == before
+    # The connection is usable afterwards, for reads and writes.
+    with crm.db.transaction(write=True) as conn:
+        crm.load_records(conn, {"Accounts": [{"id": "11x5001", "accountname": "Kept"}]})
+    assert crm.record_counts()["Accounts"] == before + 1
+
+
+def test_transactions_do_not_nest(crm: CRM) -> None:
+    with crm.db.transaction(), pytest.raises(RuntimeError, match="already open"), crm.db.transaction():
+        pass
+    with crm.db.transaction():  # the outer one ended cleanly
+        pass
+
+
+def test_each_thread_keeps_its_own_connection(crm: CRM) -> None:
+    mine = crm.db.connection()
+    assert crm.db.connection() is mine
+    seen: list[object] = []
+    worker = threading.Thread(target=lambda: seen.append(crm.db.connection()))
+    worker.start()
+    worker.join()
+    assert seen and seen[0] is not mine and not mine.closed
+
+
+def test_statements_over_many_ids_survive_a_snapshot_restore(crm: CRM) -> None:
+    """A statement prepared before sqlite3_deserialize must still run after it (SQLite 3.40 crashes
+    the process when that statement reads a virtual table such as json_each)."""
+    from vtiger_mock.crm.snapshots import Images
+
+    images = Images(crm.db)
+    image = images.capture(0.0)
+    ids = list(range(1, 40))
+    before = _ids_in_crmentity(crm, ids)
+    images.restore(image)
+    assert _ids_in_crmentity(crm, ids) == before
