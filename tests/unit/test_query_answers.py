@@ -98,3 +98,12 @@ def test_an_answer_kept_for_one_query_text_never_answers_another(ws: WsClient) -
         ok(ws.sget(operation="query", query="SELECT accountname FROM Accounts WHERE accountname = 'Eta';"))
         == []
     )
+
+
+def test_like_null_matches_nothing_instead_of_failing(ws: WsClient) -> None:
+    """`LIKE null` is legal SQL for MySQL (NULL: no row matches); it used to make the compiler fail."""
+    ws.login()
+    ws.create("Accounts", {"accountname": "Theta", "assigned_user_id": "19x1"})
+    assert ok(ws.sget(operation="query", query="SELECT * FROM Accounts WHERE accountname LIKE null;")) == []
+    both = "SELECT accountname FROM Accounts WHERE accountname LIKE null OR accountname = 'Theta';"
+    assert [row["accountname"] for row in ok(ws.sget(operation="query", query=both))] == ["Theta"]

@@ -12,8 +12,10 @@ from vtiger_mock.protocol import errors
 from vtiger_mock.protocol.context import Context
 from vtiger_mock.protocol.envelope import Encoded, php_json
 from vtiger_mock.settings import VtqlLogic
+from vtiger_mock.vtql.ast import Query
 from vtiger_mock.vtql.compiler import CompiledQuery, Compiler, module_checker, select_checker, where_checker
 from vtiger_mock.vtql.parser import extract_module, parse
+from vtiger_mock.vtql.shapes import ShapeCache
 
 # Clients repeat the same few query texts; their compiled form is kept (metadata never changes).
 _CACHED_QUERIES = 512
@@ -97,17 +99,23 @@ def compile_vtql(crm: CRM, text: str | None, logic: VtqlLogic) -> tuple[ModuleMe
     # against that module, at the moments Vtiger does.
     parsed_module: list[str] = [name]
     check_module = module_checker(modules)
+    check_where = where_checker(modules, lambda: parsed_module[0])
 
     def on_module(token: str) -> None:
         check_module(token)
         parsed_module[0] = token
 
-    tree = parse(
-        text,
-        check_module=on_module,
-        check_select_column=select_checker(modules, lambda: parsed_module[0]),
-        check_where=where_checker(modules, lambda: parsed_module[0]),
-    )
+    def full_parse(statement: str) -> Query:
+        parsed_module[0] = name
+        return parse(
+            statement,
+            check_module=on_module,
+            check_select_column=select_checker(modules, lambda: parsed_module[0]),
+            check_where=check_where,
+        )
+
+    shapes: ShapeCache = modules.memo.setdefault("vtql_shapes", ShapeCache())
+    tree = shapes.parse(text, full_parse, check_where)
     module = modules[tree.module]
     return module, Compiler(module, crm.db.table_for(module), logic).compile(tree)
 

@@ -181,7 +181,9 @@ class Compiler:
                 # string also keeps SQLite's LIKE index optimisation, which a CAST would defeat.
                 raw = condition.values[0]
                 if raw.kind is ValueKind.WORD:
-                    return text_column.like(value)  # null, or a word naming another column
+                    # null (MySQL: matches nothing), or a word naming another column; op() because
+                    # like() refuses a NULL operand.
+                    return text_column.op("LIKE", is_comparison=True)(value)
                 return text_column.like(raw.text)
             return text_column.like(sa.cast(value, sa.Text))
         comparisons: dict[Operator, Callable[[Any, Any], ColumnElement[bool]]] = {

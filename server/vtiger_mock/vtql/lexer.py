@@ -26,7 +26,7 @@ that error only surfaces if the parser has not failed on an earlier token.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum, auto
 
 from vtiger_mock.protocol.errors import internal_error
@@ -68,6 +68,7 @@ class Token:
     # None: the lexer read the text but could not name it here (the parser prints "Unknown").
     type: TokenType | None
     text: str
+    start: int = field(default=-1, compare=False)  # where the text begins in the statement
 
 
 # One piece of input, alternatives in Vtiger's order: a word wins over a number ("10" is a word),
@@ -149,7 +150,7 @@ class Lexer:
             if match is None or (self._text[self._pos] == "'" and self._jit_overflows()):
                 raise internal_error()
             self.value = match.group()
-            self._pos = match.end()
+            start, self._pos = self._pos, match.end()
             if self.value == "\n":
                 self.line += 1
             if match.group("space") is not None:
@@ -157,7 +158,7 @@ class Lexer:
             kind = self._classify(self.value)
             if isinstance(kind, _Skip):
                 continue
-            return Token(kind, self.value)
+            return Token(kind, self.value, start)
         return None
 
     def _jit_overflows(self) -> bool:
