@@ -2,7 +2,7 @@
 scenario in process (the Dispatcher, no HTTP) and print where the time goes.
 
 Not part of `make bench`: a tool for finding the cause when a number misses its target.
-Scenarios are the HTTP ones (challenge, retrieve, query100, query_where, count, create, revise,
+Scenarios are the HTTP ones (challenge, retrieve, query100, query_where, query_new, count, create, revise,
 describe); cProfile by default, pyinstrument's call tree with --pyinstrument (if installed).
 """
 
@@ -39,6 +39,12 @@ def requests_for(client: InProcess, scenario: str, ids: list[int], n: int) -> li
             "GET",
             operation="query",
             query=f"SELECT * FROM Accounts WHERE accountname = '{account_name(rng.randrange(len(ids)))}';",
+        ),
+        "query_new": lambda i: client.request(
+            "GET",
+            operation="query",
+            query=f"SELECT * FROM Accounts WHERE accountname = '{account_name(rng.randrange(len(ids)))}'"
+            f" AND phone != '{tag}-{i}';",
         ),
         "count": lambda i: client.request("GET", operation="query", query="SELECT count(*) FROM Accounts;"),
         "describe": lambda i: client.request("GET", operation="describe", elementType="Accounts"),

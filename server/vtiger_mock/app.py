@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import time
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
@@ -169,24 +170,16 @@ class Webservice:
         rule: Rule | None,
         started: float,
     ) -> None:
+        latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        journal = self.control.journal
         status = response.status_code if response is not None else 0
-        success: bool | None = None
-        code: str | int | None = None
-        message: str | None = None
-        body = bytes(response.body) if response is not None else b""
-        if status == 200 and body.startswith(_SUCCESS_PREFIX):
-            success = True
-        elif status == 200 and body.startswith(b'{"success":false'):
-            success = False
-            try:
-                error = json.loads(body)["error"]
-                code, message = error.get("code"), error.get("message")
-            except (ValueError, KeyError, TypeError):
-                pass
-        if success and ws.operation == "login" and user is None:
-            user = ws.body.get("username")
-        entry = Entry(
-            id=self.control.journal.next_id(),
+        body = response.body if response is not None else b""
+        success = status == 200 and body.startswith(_SUCCESS_PREFIX)
+        # A failure's body is kept (small) to read its code and message from when the entry is built.
+        failure = body if status == 200 and not success else None
+        build = partial(
+            _journal_entry,
+            id=journal.next_id(),
             time=self.crm.clock.now(),
             method=ws.method,
             path=str(scope.get("path", "")),
@@ -197,29 +190,46 @@ class Webservice:
                 name: {"filename": f.filename, "content_type": f.content_type, "size": len(f.data)}
                 for name, f in ws.files.items()
             },
-            user=user,
+            user=ws.body.get("username") if success and ws.operation == "login" and user is None else user,
             http_status=status,
-            success=success,
-            error_code=code,
-            error_message=message,
-            latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            success=True if success else None,
+            failure=failure,
+            latency_ms=latency_ms,
             fault={"id": rule.id, "action": rule.action.kind} if rule is not None else None,
         )
-        self.control.journal.add(entry)
-        if self.log_requests:
-            outcome = "ok" if success else (str(code) if code is not None else "-")
-            request_log.info(
-                "%s %s -> %s %s %.1fms user=%s query=%s body=%s%s",
-                entry.method,
-                entry.operation or "-",
-                status or "dropped",
-                outcome,
-                entry.latency_ms,
-                user or "-",
-                ",".join(entry.query) or "-",
-                ",".join(entry.body) or "-",
-                f" fault#{rule.id}:{rule.action.kind}" if rule is not None else "",
-            )
+        if not self.log_requests:
+            journal.add_later(build)
+            return
+        entry = build()
+        journal.add(entry)
+        code = entry.error_code
+        request_log.info(
+            "%s %s -> %s %s %.1fms user=%s query=%s body=%s%s",
+            entry.method,
+            entry.operation or "-",
+            status or "dropped",
+            "ok" if entry.success else (str(code) if code is not None else "-"),
+            entry.latency_ms,
+            entry.user or "-",
+            ",".join(entry.query) or "-",
+            ",".join(entry.body) or "-",
+            f" fault#{rule.id}:{rule.action.kind}" if rule is not None else "",
+        )
+
+
+def _journal_entry(*, failure: bytes | None, success: bool | None, **fields: Any) -> Entry:
+    """A journal entry.  `success`: True for a success envelope, else None; `failure`: the body
+    of any other HTTP 200 answer (a failure envelope gives success False, its code and message)."""
+    code: str | int | None = None
+    message: str | None = None
+    if failure is not None and failure.startswith(b'{"success":false'):
+        success = False
+        try:
+            error = json.loads(failure)["error"]
+            code, message = error.get("code"), error.get("message")
+        except (ValueError, KeyError, TypeError):
+            pass
+    return Entry(success=success, error_code=code, error_message=message, **fields)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,9 +21,14 @@ SECRET_PARAMS = frozenset({"accesskey", "password", "oldpassword", "newpassword"
 SECRET_FIELDS = frozenset({"accesskey", "user_password", "confirm_password", "password"})
 
 
+def _may_hold_secret(value: str) -> bool:
+    lowered = value.lower()
+    return any(key in lowered for key in SECRET_FIELDS)
+
+
 def _mask_json(value: str) -> str:
     """`element={"user_password": ...}` → the same JSON with the secret values masked."""
-    if not any(key in value.lower() for key in SECRET_FIELDS):
+    if not _may_hold_secret(value):
         return value  # the common case: keep exactly what the client sent
     try:
         data = json.loads(value)
@@ -35,7 +40,11 @@ def _mask_json(value: str) -> str:
     return json.dumps(masked, ensure_ascii=False)
 
 
-def mask_params(params: Mapping[str, str]) -> dict[str, str]:
+def mask_params(params: dict[str, str]) -> dict[str, str]:
+    """`params` with secrets masked: the same dict when it holds none (a request's parameters are
+    never changed after parsing), a masked copy otherwise."""
+    if not any(name.lower() in SECRET_PARAMS or _may_hold_secret(value) for name, value in params.items()):
+        return params
     return {
         name: MASK if name.lower() in SECRET_PARAMS else _mask_json(value) for name, value in params.items()
     }
@@ -66,10 +75,27 @@ class Entry:
         return out
 
 
+class _Slot:
+    """One journal place: an Entry, or how to build it.  The webservice answers first and the
+    journal is read rarely, so an entry is built when first read, not on every request."""
+
+    __slots__ = ("_build", "_entry")
+
+    def __init__(self, entry: Entry | None, build: Callable[[], Entry] | None) -> None:
+        self._entry = entry
+        self._build = build
+
+    def entry(self) -> Entry:
+        if self._entry is None:
+            assert self._build is not None
+            self._entry, self._build = self._build(), None
+        return self._entry
+
+
 class Journal:
     def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: deque[Entry] = deque(maxlen=size or None)
+        self._entries: deque[_Slot] = deque(maxlen=size or None)
         self._next_id = 1
         self._lock = threading.Lock()
 
@@ -87,7 +113,15 @@ class Journal:
         if not self.enabled:
             return
         with self._lock:
-            self._entries.append(entry)
+            self._entries.append(_Slot(entry, None))
+
+    def add_later(self, build: Callable[[], Entry]) -> None:
+        """Keep an entry that `build()` makes when the journal is read (build must hold no secret:
+        mask parameters before)."""
+        if not self.enabled:
+            return
+        with self._lock:
+            self._entries.append(_Slot(None, build))
 
     def entries(
         self,
@@ -99,7 +133,7 @@ class Journal:
     ) -> list[Entry]:
         """Oldest first; `limit` keeps the newest `limit` of the matching entries."""
         with self._lock:
-            found = list(self._entries)
+            found = [slot.entry() for slot in self._entries]
         if operation is not None:
             wanted = operation.lower()
             found = [e for e in found if (e.operation or "") == wanted]
