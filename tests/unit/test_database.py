@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import WsClient, ok
 from vtiger_mock.crm.database import ID_LIST_SIZES
 from vtiger_mock.crm.state import CRM
 
@@ -72,3 +74,18 @@ def test_statements_over_many_ids_survive_a_snapshot_restore(crm: CRM) -> None:
     before = _ids_in_crmentity(crm, ids)
     images.restore(image)
     assert _ids_in_crmentity(crm, ids) == before
+
+
+def test_live_row_flags_are_written_into_the_sql_not_bound(ws: WsClient, crm: CRM) -> None:
+    """SQLite prepares a statement again on every run when a bound value meets a partial index's
+    condition; the live-row flags are constants of the SQL for that reason (Database.LIVE)."""
+    ws.login()
+    created = ws.create("Accounts", {"accountname": "Iota", "assigned_user_id": "19x1"})
+    ok(ws.sget(operation="retrieve", id=created["id"]))
+    for _ in range(2):  # the second run takes the compiled statement
+        ok(ws.sget(operation="query", query="SELECT * FROM Accounts WHERE accountname = 'Iota';"))
+        crm.modules.memo.pop("vtql_answers", None)
+    statements = [p.sql for p in crm.db._prepared.values()]
+    statements += [c.memo["sql"][0] for _, c in crm.modules.memo["vtql"].values() if "sql" in c.memo]
+    flagged = [sql for sql in statements if re.search(r"\b(_deleted|_converted) = \?", sql)]
+    assert len(statements) > 10 and flagged == []

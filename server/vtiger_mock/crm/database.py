@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import visitors
 
 from vtiger_mock.crm.schema import FieldMeta, ModuleMeta
 
@@ -29,6 +30,11 @@ RECORD_ID = "crmid"
 DELETED = "_deleted"
 # Set on a converted Lead: hidden from query and reported as deleted by sync, yet retrievable.
 CONVERTED = "_converted"
+
+# The flag value of a live row, written into the SQL rather than bound: SQLite prepares a statement
+# again on every run when a bound value meets a partial index's condition (each module table's
+# live-row index), which cost more than running the statement.
+LIVE = sa.literal(0, literal_execute=True)
 
 # Case-insensitive text like MySQL's *_general_ci (ASCII folding), also for the indexes.
 NOCASE_TEXT = sa.Text(collation="NOCASE")
@@ -66,26 +72,22 @@ class Prepared:
     def _values(self, params: dict[str, Any]) -> list[Any]:
         return [params[name] if name in params else self.constants[name] for name in self.names]
 
+    def _run(self, conn: Connection, params: dict[str, Any]) -> Any:
+        # Connection.execute makes the cursor; CPython resets the statement as soon as the cursor
+        # is dropped, which is when the caller returns.
+        return conn.connection.driver_connection.execute(self.sql, self._values(params))  # type: ignore[union-attr]
+
     def rows(self, conn: Connection, **params: Any) -> list[tuple[Any, ...]]:
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(self.sql, self._values(params))
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
+        found: list[tuple[Any, ...]] = self._run(conn, params).fetchall()
+        return found
 
     def first(self, conn: Connection, **params: Any) -> tuple[Any, ...] | None:
-        found = self.rows(conn, **params)
-        return found[0] if found else None
+        found: tuple[Any, ...] | None = self._run(conn, params).fetchone()
+        return found
 
     def execute(self, conn: Connection, **params: Any) -> int:
         """Run a write; the number of rows it touched."""
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(self.sql, self._values(params))
-            return int(cursor.rowcount)
-        finally:
-            cursor.close()
+        return int(self._run(conn, params).rowcount)
 
 
 # Sizes of the id lists statements are prepared for; a list is padded up to the next size with
@@ -93,6 +95,18 @@ class Prepared:
 # would need one statement only, but SQLite 3.40 crashes running a prepared statement over an
 # eponymous virtual table after sqlite3_deserialize (snapshot restore).
 ID_LIST_SIZES = (4, 32, 256)
+
+
+def _inline_constants(statement: Any) -> Any:
+    """`statement` with the integers it fixed itself (`deleted == 0`, `limit(1)`: code, never request
+    data, which comes in named bind parameters) written into the SQL (see LIVE)."""
+
+    def inline(element: Any, **_kw: Any) -> Any:
+        if isinstance(element, sa.BindParameter) and not element.required and type(element.value) is int:
+            return sa.literal_column(str(element.value), element.type)
+        return None
+
+    return visitors.replacement_traverse(statement, {}, inline)
 
 
 def _with_id_list(build: Callable[[list[sa.BindParameter[Any]]], Any], names: list[str]) -> Any:
@@ -174,8 +188,10 @@ class Database:
         """The compiled form of `build()`, compiled on first use; `key` names the statement."""
         found = self._prepared.get(key)
         if found is None:
-            statement = build()
-            compiled = statement.compile(dialect=self.engine.dialect)
+            statement = _inline_constants(build())
+            compiled = statement.compile(
+                dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True}
+            )
             found = Prepared(
                 sql=str(compiled),
                 names=tuple(compiled.positiontup or ()),

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from vtiger_mock.crm.database import CONVERTED, DELETED
+from vtiger_mock.crm.database import CONVERTED, DELETED, LIVE
 from vtiger_mock.crm.modules import ModuleRegistry
 from vtiger_mock.crm.schema import FieldMeta, ModuleMeta
 from vtiger_mock.crm.values import mysql_number, split_ws_id
@@ -122,7 +122,7 @@ class Compiler:
     def _implicit(self) -> list[ColumnElement[bool]]:
         """What Vtiger always adds: live records only, the module's own rows of a shared table."""
         t = self.table
-        out: list[ColumnElement[bool]] = [t.c[DELETED] == 0, t.c[CONVERTED] == 0]
+        out: list[ColumnElement[bool]] = [t.c[DELETED] == LIVE, t.c[CONVERTED] == LIVE]
         sel = self.module.selector
         if sel is not None:
             column = sa.func.coalesce(t.c[self.module.by_name[sel.field].col], "")
