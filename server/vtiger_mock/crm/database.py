@@ -189,9 +189,7 @@ class Database:
         found = self._prepared.get(key)
         if found is None:
             statement = _inline_constants(build())
-            compiled = statement.compile(
-                dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True}
-            )
+            compiled = statement.compile(dialect=self.engine.dialect)
             found = Prepared(
                 sql=str(compiled),
                 names=tuple(compiled.positiontup or ()),
