@@ -7,10 +7,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from vtiger_mock.admin.control import MockControl
 from vtiger_mock.admin.faults import Rule
-from vtiger_mock.admin.journal import Entry, mask_params
+from vtiger_mock.admin.journal import Answered, mask_params
 from vtiger_mock.admin.routes import PREFIX, admin_routes, health_only_routes
 from vtiger_mock.crm.clock import Clock
 from vtiger_mock.crm.seeding import Seeder, read_fixture
@@ -177,8 +175,7 @@ class Webservice:
         success = status == 200 and body.startswith(_SUCCESS_PREFIX)
         # A failure's body is kept (small) to read its code and message from when the entry is built.
         failure = body if status == 200 and not success else None
-        build = partial(
-            _journal_entry,
+        answered = Answered(
             id=journal.next_id(),
             time=self.crm.clock.now(),
             method=ws.method,
@@ -195,13 +192,12 @@ class Webservice:
             success=True if success else None,
             failure=failure,
             latency_ms=latency_ms,
-            fault={"id": rule.id, "action": rule.action.kind} if rule is not None else None,
+            fault=(rule.id, rule.action.kind) if rule is not None else None,
         )
+        journal.add(answered)
         if not self.log_requests:
-            journal.add_later(build)
             return
-        entry = build()
-        journal.add(entry)
+        entry = answered.entry()
         code = entry.error_code
         request_log.info(
             "%s %s -> %s %s %.1fms user=%s query=%s body=%s%s",
@@ -215,21 +211,6 @@ class Webservice:
             ",".join(entry.body) or "-",
             f" fault#{rule.id}:{rule.action.kind}" if rule is not None else "",
         )
-
-
-def _journal_entry(*, failure: bytes | None, success: bool | None, **fields: Any) -> Entry:
-    """A journal entry.  `success`: True for a success envelope, else None; `failure`: the body
-    of any other HTTP 200 answer (a failure envelope gives success False, its code and message)."""
-    code: str | int | None = None
-    message: str | None = None
-    if failure is not None and failure.startswith(b'{"success":false'):
-        success = False
-        try:
-            error = json.loads(failure)["error"]
-            code, message = error.get("code"), error.get("message")
-        except (ValueError, KeyError, TypeError):
-            pass
-    return Entry(success=success, error_code=code, error_message=message, **fields)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

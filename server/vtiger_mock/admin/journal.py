@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 MASK = "********"
 # Parameter names (any case) whose values are secrets: login's accessKey (an md5 that replays as a
@@ -75,27 +74,60 @@ class Entry:
         return out
 
 
-class _Slot:
-    """One journal place: an Entry, or how to build it.  The webservice answers first and the
-    journal is read rarely, so an entry is built when first read, not on every request."""
+class Answered(NamedTuple):
+    """What the webservice knew when it answered, kept as it is and made an Entry when the journal
+    is read (rarely, unlike requests).  A tuple of strings, numbers and flat dicts: the garbage
+    collector stops tracking it, where a thousand kept objects made every request pay for GC."""
 
-    __slots__ = ("_build", "_entry")
-
-    def __init__(self, entry: Entry | None, build: Callable[[], Entry] | None) -> None:
-        self._entry = entry
-        self._build = build
+    id: int
+    time: float
+    method: str
+    path: str
+    operation: str | None
+    query: dict[str, str]  # secrets already masked
+    body: dict[str, str]  # secrets already masked
+    files: dict[str, dict[str, Any]]
+    user: str | None
+    http_status: int
+    success: bool | None  # True for a success envelope, else None (decided from `failure`)
+    failure: bytes | None  # the body of any other HTTP 200 answer (error envelopes are small)
+    latency_ms: float
+    fault: tuple[int, str] | None  # (rule id, action)
 
     def entry(self) -> Entry:
-        if self._entry is None:
-            assert self._build is not None
-            self._entry, self._build = self._build(), None
-        return self._entry
+        code: str | int | None = None
+        message: str | None = None
+        success = self.success
+        if self.failure is not None and self.failure.startswith(b'{"success":false'):
+            success = False
+            try:
+                error = json.loads(self.failure)["error"]
+                code, message = error.get("code"), error.get("message")
+            except (ValueError, KeyError, TypeError):
+                pass
+        return Entry(
+            id=self.id,
+            time=self.time,
+            method=self.method,
+            path=self.path,
+            operation=self.operation,
+            query=self.query,
+            body=self.body,
+            files=self.files,
+            user=self.user,
+            http_status=self.http_status,
+            success=success,
+            error_code=code,
+            error_message=message,
+            latency_ms=self.latency_ms,
+            fault={"id": self.fault[0], "action": self.fault[1]} if self.fault is not None else None,
+        )
 
 
 class Journal:
     def __init__(self, size: int) -> None:
         self.size = size
-        self._entries: deque[_Slot] = deque(maxlen=size or None)
+        self._entries: deque[Answered] = deque(maxlen=size or None)
         self._next_id = 1
         self._lock = threading.Lock()
 
@@ -109,19 +141,11 @@ class Journal:
             self._next_id += 1
             return value
 
-    def add(self, entry: Entry) -> None:
+    def add(self, answered: Answered) -> None:
         if not self.enabled:
             return
         with self._lock:
-            self._entries.append(_Slot(entry, None))
-
-    def add_later(self, build: Callable[[], Entry]) -> None:
-        """Keep an entry that `build()` makes when the journal is read (build must hold no secret:
-        mask parameters before)."""
-        if not self.enabled:
-            return
-        with self._lock:
-            self._entries.append(_Slot(None, build))
+            self._entries.append(answered)
 
     def entries(
         self,
@@ -133,7 +157,8 @@ class Journal:
     ) -> list[Entry]:
         """Oldest first; `limit` keeps the newest `limit` of the matching entries."""
         with self._lock:
-            found = [slot.entry() for slot in self._entries]
+            kept = list(self._entries)
+        found = [answered.entry() for answered in kept]
         if operation is not None:
             wanted = operation.lower()
             found = [e for e in found if (e.operation or "") == wanted]
