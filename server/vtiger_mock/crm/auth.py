@@ -94,16 +94,7 @@ class Auth:
                 u.c.crmid == sa.bindparam("id"), u.c[DELETED] == 0
             ),
         ).first(conn, id=user_id)
-        if found is None:
-            return None
-        user_name, is_admin, decimals_value = found
-        decimals = str(decimals_value or "2")
-        return Actor(
-            id=user_id,
-            user_name=str(user_name or ""),
-            is_admin=is_admin == "on",
-            currency_decimals=int(decimals) if decimals.isdigit() else 2,
-        )
+        return _actor(user_id, *found) if found is not None else None
 
     # ------------------------------------------------------------------ tokens
 
@@ -166,28 +157,67 @@ class Auth:
         ).rows(conn, id=session_id, user=user_id, now=now)
         return session_id
 
+    def session_actor(
+        self, conn: Connection, session_id: str, idle_timeout: int | None
+    ) -> tuple[int, Actor | None] | None:
+        """The session's user id and that user as an actor (None once the user is deleted), in one
+        lookup: every request after login asks both.  None for an unknown or idle-expired session."""
+        s, u = self.db.ws_sessions, self.users
+        row = self.db.prepared(
+            "auth.session_actor",
+            lambda: (
+                sa.select(s.c.userid, s.c.last_seen, u.c.user_name, u.c.is_admin, u.c.no_of_currency_decimals)
+                .select_from(s.outerjoin(u, sa.and_(u.c.crmid == s.c.userid, u.c[DELETED] == 0)))
+                .where(s.c.id == sa.bindparam("id"))
+            ),
+        ).first(conn, id=session_id)
+        if row is None or not self._still_active(conn, session_id, row[1], idle_timeout):
+            return None
+        user_id, _, user_name, is_admin, decimals = row
+        return int(user_id), (
+            _actor(int(user_id), user_name, is_admin, decimals) if user_name is not None else None
+        )
+
     def session_user(self, conn: Connection, session_id: str, idle_timeout: int | None) -> int | None:
         s = self.db.ws_sessions
         row = self.db.prepared(
             "auth.session",
             lambda: sa.select(s.c.userid, s.c.last_seen).where(s.c.id == sa.bindparam("id")),
         ).first(conn, id=session_id)
-        if row is None:
+        if row is None or not self._still_active(conn, session_id, row[1], idle_timeout):
             return None
-        user_id, last_seen = row
-        if idle_timeout is not None:
-            now = self.clock.epoch()
-            if now - int(last_seen) > idle_timeout:
-                self.close_session(conn, session_id)
-                return None
-            self.db.prepared(
-                "auth.session_touch",
-                lambda: s.update().where(s.c.id == sa.bindparam("id")).values(last_seen=sa.bindparam("now")),
-            ).execute(conn, id=session_id, now=now)
-        return int(user_id)
+        return int(row[0])
+
+    def _still_active(
+        self, conn: Connection, session_id: str, last_seen: Any, idle_timeout: int | None
+    ) -> bool:
+        """Applies the idle timeout (when set): an expired session is closed, a live one touched."""
+        if idle_timeout is None:
+            return True
+        now = self.clock.epoch()
+        if now - int(last_seen) > idle_timeout:
+            self.close_session(conn, session_id)
+            return False
+        s = self.db.ws_sessions
+        self.db.prepared(
+            "auth.session_touch",
+            lambda: s.update().where(s.c.id == sa.bindparam("id")).values(last_seen=sa.bindparam("now")),
+        ).execute(conn, id=session_id, now=now)
+        return True
 
     def close_session(self, conn: Connection, session_id: str) -> None:
         s = self.db.ws_sessions
         self.db.prepared("auth.session_drop", lambda: s.delete().where(s.c.id == sa.bindparam("id"))).execute(
             conn, id=session_id
         )
+
+
+def _actor(user_id: int, user_name: Any, is_admin: Any, decimals_value: Any) -> Actor:
+    """An actor from the user's row values (user_name, is_admin, no_of_currency_decimals)."""
+    decimals = str(decimals_value or "2")
+    return Actor(
+        id=user_id,
+        user_name=str(user_name or ""),
+        is_admin=is_admin == "on",
+        currency_decimals=int(decimals) if decimals.isdigit() else 2,
+    )

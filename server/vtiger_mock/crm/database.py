@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -69,13 +69,22 @@ class Prepared:
     columns: tuple[str, ...]  # result columns, for rows as mappings
     constants: dict[str, Any]  # values of the binds the statement fixed itself (deleted == 0)
 
+    @cached_property
+    def row_positions(self) -> tuple[int, ...]:
+        """For row writes (binds v0, v1, … and one more): each bind's index in the row's values,
+        the other one (-1) being the last value."""
+        return tuple(int(n[1:]) if n[:1] == "v" and n[1:].isdigit() else -1 for n in self.names)
+
     def _values(self, params: dict[str, Any]) -> list[Any]:
         return [params[name] if name in params else self.constants[name] for name in self.names]
 
     def _run(self, conn: Connection, params: dict[str, Any]) -> Any:
+        return self._run_values(conn, self._values(params))
+
+    def _run_values(self, conn: Connection, values: list[Any]) -> Any:
         # Connection.execute makes the cursor; CPython resets the statement as soon as the cursor
         # is dropped, which is when the caller returns.
-        return conn.connection.driver_connection.execute(self.sql, self._values(params))  # type: ignore[union-attr]
+        return conn.connection.driver_connection.execute(self.sql, values)  # type: ignore[union-attr]
 
     def rows(self, conn: Connection, **params: Any) -> list[tuple[Any, ...]]:
         found: list[tuple[Any, ...]] = self._run(conn, params).fetchall()
@@ -95,6 +104,12 @@ class Prepared:
 # would need one statement only, but SQLite 3.40 crashes running a prepared statement over an
 # eponymous virtual table after sqlite3_deserialize (snapshot restore).
 ID_LIST_SIZES = (4, 32, 256)
+
+
+def _in_bind_order(statement: Prepared, values: list[Any]) -> list[Any]:
+    """`values` (bound as v0, v1, …; one other parameter last) in the statement's bind order: a
+    whole row without building a dict of 45 named values per write."""
+    return [values[i] for i in statement.row_positions]
 
 
 def _inline_constants(statement: Any) -> Any:
@@ -356,7 +371,7 @@ class Database:
             lambda: table.insert().values({c: sa.bindparam(f"v{i}") for i, c in enumerate(columns)}),
         )
         full = {DELETED: 0, CONVERTED: 0, **row} if DELETED in table.c else row
-        statement.execute(conn, **{f"v{i}": full.get(c) for i, c in enumerate(columns)})
+        statement._run_values(conn, _in_bind_order(statement, [full.get(c) for c in columns]))
 
     def update_row(self, conn: Connection, table: sa.Table, key: int, row: dict[str, Any]) -> None:
         """UPDATE every column but the key from `row` (a full row, as read and changed)."""
@@ -369,7 +384,7 @@ class Database:
                 .values({c: sa.bindparam(f"v{i}") for i, c in enumerate(columns)})
             ),
         )
-        statement.execute(conn, key=key, **{f"v{i}": row.get(c) for i, c in enumerate(columns)})
+        statement._run_values(conn, _in_bind_order(statement, [*map(row.get, columns), key]))
 
     def table_for(self, module: ModuleMeta) -> sa.Table:
         return self.module_tables[module.table]

@@ -101,13 +101,14 @@ class Dispatcher:
             raise errors.authentication_required()
         session_id = request.session_name
         user_id: int | None = None
+        actor = None
         if session_id is not None and not op.extends_session:
-            user_id = self.crm.auth.session_user(conn, session_id, self.settings.session_idle_timeout)
-            if user_id is None:
+            found = self.crm.auth.session_actor(conn, session_id, self.settings.session_idle_timeout)
+            if found is None:
                 raise errors.invalid_session()
+            user_id, actor = found
         if session_id is None and not op.prelogin:
             raise errors.authentication_required()
-        actor = self.crm.auth.actor(conn, user_id) if user_id is not None else None
         if user_id is not None and actor is None and not op.prelogin:
             raise errors.authentication_required()  # the session's user was deleted
         if actor is not None:
