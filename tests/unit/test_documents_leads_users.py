@@ -295,4 +295,6 @@ def test_delete_user_transfers_records_to_the_new_owner(client: Client, crm: CRM
     assert client.ok("deleteUser", id="19x5", newOwnerId="19x1") == {"status": "successful"}
     assert client.ok("retrieve", "GET", id=account["id"])["assigned_user_id"] == "19x1"
     assert client.get("getchallenge", username="jdoe")["error"]["message"] == "username does not exists"
+    # The deleted user's session still exists, but names nobody: not a valid caller any more.
+    assert user.call("listtypes", "GET")["error"]["code"] == "AUTHENTICATION_REQUIRED"
     assert client.call("deleteUser", id="19x999", newOwnerId="19x1")["error"]["code"] == "ACCESS_DENIED"
