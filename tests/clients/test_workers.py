@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -65,6 +66,29 @@ def test_workers_share_sessions_and_records(tmp_path: Path) -> None:
             created.append(answer["result"]["account_no"])
         # One shared sequence: record numbers are distinct whichever worker created them.
         assert sorted(created, key=lambda n: int(n[3:])) == [f"ACC{i}" for i in range(1, 9)]
+
+        # Writes from both workers at once: getchallenge (a GET that stores a token) and create must
+        # wait for each other's write lock, never fail on it.
+        def hammer(worker: int) -> list[dict[str, object]]:
+            answers = []
+            with httpx.Client(timeout=30) as client:
+                for i in range(25):
+                    answers.append(
+                        client.get(url, params={"operation": "getchallenge", "username": "admin"}).json()
+                    )
+                    element = json.dumps({"accountname": f"Busy {worker}-{i}", "assigned_user_id": "19x1"})
+                    data = {
+                        "operation": "create",
+                        "sessionName": session,
+                        "elementType": "Accounts",
+                        "element": element,
+                    }
+                    answers.append(client.post(url, data=data).json())
+            return answers
+
+        with ThreadPoolExecutor(4) as pool:
+            answers = [a for batch in pool.map(hammer, range(4)) for a in batch]
+        assert [a for a in answers if not a.get("success")] == []
     finally:
         server.terminate()
         server.wait(timeout=20)

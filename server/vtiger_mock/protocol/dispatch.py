@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from typing import Any
 
 from vtiger_mock.crm.state import CRM
@@ -86,8 +87,17 @@ class Dispatcher:
             # No encoder for other formats: the request dies after the JSON header went out.
             return envelope.uncaught(envelope.CONTENT_TYPE)
         try:
-            with self.crm.db.transaction(write=op.http_type == "POST") as conn:
-                result = self._run(op, request, conn, acting)
+            try:
+                with self.crm.db.transaction(write=op.writes) as conn:
+                    result = self._run(op, request, conn, acting)
+            except sqlite3.OperationalError as busy:
+                # A read-mode request that wrote (a session touched by the idle timeout) and met
+                # another process's write: everything rolled back; again, holding the write lock.
+                if op.writes or "locked" not in str(busy):
+                    raise
+                acting.clear()
+                with self.crm.db.transaction(write=True) as conn:
+                    result = self._run(op, request, conn, acting)
             return envelope.success(result)
         except errors.WebServiceError as error:
             return envelope.failure(error)

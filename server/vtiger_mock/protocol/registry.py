@@ -27,6 +27,10 @@ class Operation:
     # extendsession: adopts whatever session it is given instead of rejecting unknown ids, and
     # insists on `operation` being in the POST body (webservice.php).
     extends_session: bool = False
+    # Takes SQLite's write lock up front (BEGIN IMMEDIATE): every POST operation, and the GET ones
+    # that write ("writes": true; getchallenge stores the token).  A deferred transaction that reads
+    # and then writes can meet another process's write and fail instead of waiting.
+    writes: bool = False
 
 
 def _resolve(path: str) -> Handler:
@@ -58,6 +62,7 @@ class OperationRegistry:
                 params=params,  # type: ignore[arg-type]
                 handler=_resolve(spec["handler"]),
                 extends_session=bool(spec.get("extendsSession", False)),
+                writes=spec["type"].upper() == "POST" or bool(spec.get("writes", False)),
             )
         return cls(ops)
 
