@@ -7,6 +7,8 @@ import logging
 import sqlite3
 from typing import Any
 
+import sqlalchemy.exc
+
 from vtiger_mock.crm.state import CRM
 from vtiger_mock.protocol import envelope, errors
 from vtiger_mock.protocol.context import Context
@@ -90,10 +92,10 @@ class Dispatcher:
             try:
                 with self.crm.db.transaction(write=op.writes) as conn:
                     result = self._run(op, request, conn, acting)
-            except sqlite3.OperationalError as busy:
+            except (sqlite3.OperationalError, sqlalchemy.exc.OperationalError) as busy:
                 # A read-mode request that wrote (a session touched by the idle timeout) and met
                 # another process's write: everything rolled back; again, holding the write lock.
-                if op.writes or "locked" not in str(busy):
+                if op.writes or "database is locked" not in str(busy):
                     raise
                 acting.clear()
                 with self.crm.db.transaction(write=True) as conn:
