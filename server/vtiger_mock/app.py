@@ -153,11 +153,11 @@ class Webservice:
             return None
         try:
             with self.crm.db.transaction() as conn:
-                user_id = self.crm.auth.session_user(conn, session, None)
-                row = self.crm.auth.user_row(conn, user_id) if user_id is not None else None
+                found = self.crm.auth.session_actor(conn, session, None)
         except Exception:  # the journal must never be the reason a request fails
             return None
-        return str(row["user_name"]) if row else None
+        actor = found[1] if found is not None else None
+        return actor.user_name if actor is not None else None
 
     def _record(
         self,

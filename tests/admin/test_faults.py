@@ -45,6 +45,9 @@ def test_an_error_fault_fires_times_then_stops(client: TestClient, web: Ws) -> N
     assert (listed["fired"], listed["matched"], listed["remaining"], listed["active"]) == (3, 3, 0, False)
     faulted = [e for e in client.get("/_mock/requests", params={"operation": "create"}).json()["requests"]]
     assert [e["fault"] for e in faulted] == [{"id": rule["id"], "action": "error"}] * 3 + [None]
+    # The journal still names the session's user of a request the fault answered instead.
+    assert [e["user"] for e in faulted] == ["admin"] * 4
+    assert [e["error_code"] for e in faulted] == ["DATABASE_QUERY_ERROR"] * 3 + [None]
 
 
 def test_other_operations_are_not_affected(client: TestClient, web: Ws) -> None:
