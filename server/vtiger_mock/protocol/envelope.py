@@ -29,10 +29,6 @@ class Reply:
         self.status_code = status_code
         self.content_type = content_type
 
-    @property
-    def media_type(self) -> str:
-        return self.content_type
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         content_type = (
             _JSON_HEADER if self.content_type is CONTENT_TYPE else self.content_type.encode("latin-1")
