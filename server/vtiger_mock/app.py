@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from vtiger_mock.admin.control import MockControl
 from vtiger_mock.admin.faults import Rule
-from vtiger_mock.admin.journal import Answered, mask_params
+from vtiger_mock.admin.journal import Answered
 from vtiger_mock.admin.routes import PREFIX, admin_routes, health_only_routes
 from vtiger_mock.crm.clock import Clock
 from vtiger_mock.crm.seeding import Seeder, read_fixture
@@ -168,31 +168,25 @@ class Webservice:
         rule: Rule | None,
         started: float,
     ) -> None:
-        latency_ms = round((time.perf_counter() - started) * 1000, 3)
         journal = self.control.journal
         status = response.status_code if response is not None else 0
         body = response.body if response is not None else b""
         success = status == 200 and body.startswith(_SUCCESS_PREFIX)
-        # A failure's body is kept (small) to read its code and message from when the entry is built.
-        failure = body if status == 200 and not success else None
         answered = Answered(
-            id=journal.next_id(),
-            time=self.crm.clock.now(),
-            method=ws.method,
-            path=str(scope.get("path", "")),
-            operation=ws.operation,
-            query=mask_params(ws.query),
-            body=mask_params(ws.body),
-            files={
-                name: {"filename": f.filename, "content_type": f.content_type, "size": len(f.data)}
-                for name, f in ws.files.items()
-            },
-            user=ws.body.get("username") if success and ws.operation == "login" and user is None else user,
-            http_status=status,
-            success=True if success else None,
-            failure=failure,
-            latency_ms=latency_ms,
-            fault=(rule.id, rule.action.kind) if rule is not None else None,
+            journal.next_id(),
+            self.crm.clock.now(),
+            ws.method,
+            ws.query,
+            ws.body,
+            ws.files,
+            scope["path"],
+            user,
+            status,
+            True if success else None,
+            # A failure's body is kept (small) to read its code and message from when it is read.
+            body if status == 200 and not success else None,
+            time.perf_counter() - started,
+            (rule.id, rule.action.kind) if rule is not None else None,
         )
         journal.add(answered)
         if not self.log_requests:

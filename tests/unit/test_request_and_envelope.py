@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests.conftest import ACCESS_KEY, WsClient, error, ok, recorded, same_json
 from vtiger_mock.crm.auth import md5_hex
 from vtiger_mock.protocol import envelope, errors
 from vtiger_mock.protocol.dispatch import decode_json, operation_params
 from vtiger_mock.protocol.registry import Operation, OperationRegistry
-from vtiger_mock.protocol.request import WsRequest
+from vtiger_mock.protocol.request import PHP_MAX_INPUT_VARS, WsRequest, _form_pairs
 from vtiger_mock.settings import Settings
 
 
@@ -387,3 +390,26 @@ def test_form_bodies_keep_php_max_input_vars(ws: WsClient) -> None:
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert early.json()["success"] is True
+
+
+@given(
+    st.lists(
+        st.text(alphabet="ab=&%+;[]. 2F\u00e9", max_size=12),
+        max_size=8,
+    ).map("&".join)
+)
+def test_form_pairs_decode_as_parse_qsl_does(text: str) -> None:
+    """The shortcut for text with nothing to decode gives exactly what the standard library's
+    parser gives (last value of a repeated name wins, blank values kept, empty pairs dropped)."""
+    expected: dict[str, str] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace")[
+        :PHP_MAX_INPUT_VARS
+    ]:
+        expected[name] = value
+    assert _form_pairs(text) == expected
+
+
+def test_form_pairs_keep_max_input_vars_without_escapes() -> None:
+    text = "&".join(f"f{i}=x" for i in range(1000)) + "&&operation=late"
+    assert "operation" not in _form_pairs(text)
+    assert _form_pairs("operation=early&" + text)["operation"] == "early"

@@ -1,16 +1,20 @@
 """The request journal: what every client sent to /webservice.php and what it got back.
 
-Kept in memory, newest last, bounded (`journal_size`); secrets are masked before anything is kept,
-so neither the journal nor `--log-requests` output ever holds an access key or a password.
+Kept in memory, newest last, bounded (`journal_size`).  Secrets are masked whenever an entry is
+made from what was kept, so neither the journal's answers nor `--log-requests` output ever show an
+access key or a password.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
+
+from vtiger_mock.protocol.request import UploadedFile, WsRequest
 
 MASK = "********"
 # Parameter names (any case) whose values are secrets: login's accessKey (an md5 that replays as a
@@ -76,22 +80,23 @@ class Entry:
 
 class Answered(NamedTuple):
     """What the webservice knew when it answered, kept as it is and made an Entry when the journal
-    is read (rarely, unlike requests).  A tuple of strings, numbers and flat dicts: the garbage
-    collector stops tracking it, where a thousand kept objects made every request pay for GC."""
+    is read (rarely, unlike requests): masking, the files summary and the error's code are worked
+    out then.  A flat tuple of strings, numbers and the request's parameter dicts (never changed
+    after parsing): the garbage collector stops tracking it, where a thousand kept objects made
+    every request pay for GC."""
 
     id: int
     time: float
     method: str
+    query: dict[str, str]  # as the client sent them: masked when read
+    body: dict[str, str]
+    files: dict[str, UploadedFile]
     path: str
-    operation: str | None
-    query: dict[str, str]  # secrets already masked
-    body: dict[str, str]  # secrets already masked
-    files: dict[str, dict[str, Any]]
-    user: str | None
+    user: str | None  # the session's user
     http_status: int
     success: bool | None  # True for a success envelope, else None (decided from `failure`)
     failure: bytes | None  # the body of any other HTTP 200 answer (error envelopes are small)
-    latency_ms: float
+    latency_s: float
     fault: tuple[int, str] | None  # (rule id, action)
 
     def entry(self) -> Entry:
@@ -105,21 +110,28 @@ class Answered(NamedTuple):
                 code, message = error.get("code"), error.get("message")
             except (ValueError, KeyError, TypeError):
                 pass
+        operation = WsRequest(self.method, self.query, self.body).operation
+        user = self.user
+        if user is None and success and operation == "login":
+            user = self.body.get("username")  # a login has no session yet: the user logging in
         return Entry(
             id=self.id,
             time=self.time,
             method=self.method,
             path=self.path,
-            operation=self.operation,
-            query=self.query,
-            body=self.body,
-            files=self.files,
-            user=self.user,
+            operation=operation,
+            query=mask_params(self.query),
+            body=mask_params(self.body),
+            files={
+                name: {"filename": f.filename, "content_type": f.content_type, "size": len(f.data)}
+                for name, f in self.files.items()
+            },
+            user=user,
             http_status=self.http_status,
             success=success,
             error_code=code,
             error_message=message,
-            latency_ms=self.latency_ms,
+            latency_ms=round(self.latency_s * 1000, 3),
             fault={"id": self.fault[0], "action": self.fault[1]} if self.fault is not None else None,
         )
 
@@ -128,7 +140,7 @@ class Journal:
     def __init__(self, size: int) -> None:
         self.size = size
         self._entries: deque[Answered] = deque(maxlen=size or None)
-        self._next_id = 1
+        self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
     @property
@@ -136,10 +148,7 @@ class Journal:
         return self.size > 0
 
     def next_id(self) -> int:
-        with self._lock:
-            value = self._next_id
-            self._next_id += 1
-            return value
+        return next(self._ids)  # count() is atomic under the GIL: no lock per request
 
     def add(self, answered: Answered) -> None:
         if not self.enabled:
@@ -180,4 +189,4 @@ class Journal:
         """Empty, with ids from 1 again (a reset is a fresh start for the journal too)."""
         with self._lock:
             self._entries.clear()
-            self._next_id = 1
+            self._ids = itertools.count(1)

@@ -11,9 +11,9 @@ Layout (close to Vtiger's own, so the same questions are cheap to ask):
 
 from __future__ import annotations
 
+import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import Any
@@ -25,6 +25,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlalchemy.sql import visitors
 
 from vtiger_mock.crm.schema import FieldMeta, ModuleMeta
+from vtiger_mock.crm.wide_rows import json_available, pack
 
 # Module tables' system columns.  Underscored: a module may have a field named "deleted" (Currency).
 RECORD_ID = "crmid"
@@ -69,6 +70,10 @@ class Prepared:
     names: tuple[str, ...]  # bind parameters in positional order
     columns: tuple[str, ...]  # result columns, for rows as mappings
     constants: dict[str, Any]  # values of the binds the statement fixed itself (deleted == 0)
+    # A wide SELECT's text columns come packed (crm/wide_rows.py): rows go through `unpack`, and
+    # `plain_sql` is the same statement unpacked, for the rows JSON cannot carry.
+    unpack: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
+    plain_sql: str = ""
 
     @cached_property
     def row_positions(self) -> tuple[int, ...]:
@@ -85,15 +90,31 @@ class Prepared:
     def _run_values(self, conn: Connection, values: list[Any]) -> Any:
         # Connection.execute makes the cursor; CPython resets the statement as soon as the cursor
         # is dropped, which is when the caller returns.
-        return conn.connection.driver_connection.execute(self.sql, values)  # type: ignore[union-attr]
+        return conn.connection.dbapi_connection.execute(self.sql, values)  # type: ignore[union-attr]
 
     def rows(self, conn: Connection, **params: Any) -> list[tuple[Any, ...]]:
-        found: list[tuple[Any, ...]] = self._run(conn, params).fetchall()
-        return found
+        values = self._values(params)
+        if self.unpack is None:
+            found: list[tuple[Any, ...]] = self._run_values(conn, values).fetchall()
+            return found
+        try:
+            return list(map(self.unpack, self._run_values(conn, values).fetchall()))
+        except sqlite3.OperationalError:  # a BLOB in a text column: JSON cannot carry it
+            return self._run_plain(conn, values).fetchall()  # type: ignore[no-any-return]
 
     def first(self, conn: Connection, **params: Any) -> tuple[Any, ...] | None:
-        found: tuple[Any, ...] | None = self._run(conn, params).fetchone()
-        return found
+        values = self._values(params)
+        if self.unpack is None:
+            found: tuple[Any, ...] | None = self._run_values(conn, values).fetchone()
+            return found
+        try:
+            packed = self._run_values(conn, values).fetchone()
+        except sqlite3.OperationalError:  # as in rows()
+            return self._run_plain(conn, values).fetchone()  # type: ignore[no-any-return]
+        return self.unpack(packed) if packed is not None else None
+
+    def _run_plain(self, conn: Connection, values: list[Any]) -> Any:
+        return conn.connection.dbapi_connection.execute(self.plain_sql, values)  # type: ignore[union-attr]
 
     def execute(self, conn: Connection, **params: Any) -> int:
         """Run a write; the number of rows it touched."""
@@ -103,8 +124,9 @@ class Prepared:
 # Sizes of the id lists statements are prepared for; a list is padded up to the next size with
 # NULL (which matches nothing) and a longer one is run in chunks of the largest.  json_each(?)
 # would need one statement only, but SQLite 3.40 crashes running a prepared statement over an
-# eponymous virtual table after sqlite3_deserialize (snapshot restore).
-ID_LIST_SIZES = (4, 32, 256)
+# eponymous virtual table after sqlite3_deserialize (snapshot restore).  A list of one is its own
+# size: SQLite runs `IN (?)` as `= ?`, where a longer list costs it a temporary index.
+ID_LIST_SIZES = (1, 4, 32, 256)
 
 
 def _in_bind_order(statement: Prepared, values: list[Any]) -> list[Any]:
@@ -131,6 +153,41 @@ def _inline_constants(statement: Any) -> Any:
 
 def _with_id_list(build: Callable[[list[sa.BindParameter[Any]]], Any], names: list[str]) -> Any:
     return build([sa.bindparam(name) for name in names])
+
+
+class Transaction:
+    """`with db.transaction(write) as conn`: begun and ended on the driver (SQLAlchemy's own
+    bookkeeping costs ten times SQLite's BEGIN + COMMIT).  Writers take SQLite's write lock up
+    front (BEGIN IMMEDIATE) so that two processes never deadlock upgrading a read lock.
+
+    A statement run through SQLAlchemy inside joins this transaction (see `_begin` in
+    create_engine); its transaction object is then what commits or rolls back.  A class rather
+    than a generator context manager: every request enters one."""
+
+    __slots__ = ("conn", "raw", "write")
+
+    def __init__(self, conn: Connection, write: bool) -> None:
+        self.conn = conn
+        self.raw: Any = conn.connection.dbapi_connection
+        self.write = write
+
+    def __enter__(self) -> Connection:
+        if self.raw.in_transaction:
+            raise RuntimeError("a transaction is already open on this thread's connection")
+        self.raw.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+        return self.conn
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        conn = self.conn
+        if exc_type is not None:
+            if conn.in_transaction():
+                conn.rollback()
+            else:
+                self.raw.rollback()
+        elif conn.in_transaction():
+            conn.commit()
+        else:
+            self.raw.commit()
 
 
 class Database:
@@ -197,24 +254,38 @@ class Database:
         )
         self.module_tables: dict[str, sa.Table] = {}
         self._build_module_tables(list(modules))
-        self._prepared: dict[str, Prepared] = {}
+        self._prepared: dict[Hashable, Prepared] = {}
         self._local = threading.local()
         self._open: dict[threading.Thread, Connection] = {}
         self._open_lock = threading.Lock()
         # Bumped when the whole database is replaced (snapshot restore, reset): see data_stamp().
         self._generation = 0
 
-    def prepared(self, key: str, build: Callable[[], Any]) -> Prepared:
+    @cached_property
+    def packs_rows(self) -> bool:
+        """Whether wide SELECTs are packed (crm/wide_rows.py): SQLite must have json_array."""
+        return json_available(self.connection().connection.dbapi_connection)
+
+    def prepared(self, key: Hashable, build: Callable[[], Any]) -> Prepared:
         """The compiled form of `build()`, compiled on first use; `key` names the statement."""
         found = self._prepared.get(key)
         if found is None:
             statement = _inline_constants(build())
             compiled = statement.compile(dialect=self.engine.dialect)
+            names = tuple(compiled.positiontup or ())
+            packing = pack(statement) if self.packs_rows else None
+            packed = packing.statement.compile(dialect=self.engine.dialect) if packing is not None else None
+            if packing is not None and packed is not None and tuple(packed.positiontup or ()) == names:
+                sql, unpack = str(packed), packing.unpack
+            else:
+                sql, unpack = str(compiled), None
             found = Prepared(
-                sql=str(compiled),
-                names=tuple(compiled.positiontup or ()),
+                sql=sql,
+                names=names,
                 columns=tuple(statement.selected_columns.keys()) if isinstance(statement, sa.Select) else (),
                 constants=dict(compiled.params),
+                unpack=unpack,
+                plain_sql=str(compiled),
             )
             self._prepared[key] = found
         return found
@@ -293,31 +364,9 @@ class Database:
                 self._open[threading.current_thread()] = conn
         return conn
 
-    @contextmanager
-    def transaction(self, write: bool = False) -> Iterator[Connection]:
-        """One request = one transaction, begun and ended on the driver (SQLAlchemy's own
-        bookkeeping costs ten times SQLite's BEGIN + COMMIT).  Writers take SQLite's write lock up
-        front (BEGIN IMMEDIATE) so that two processes never deadlock upgrading a read lock.
-
-        A statement run through SQLAlchemy inside joins this transaction (see `_begin` in
-        create_engine); its transaction object is then what commits or rolls back."""
-        conn = self.connection()
-        raw = conn.connection.driver_connection
-        if raw.in_transaction:  # type: ignore[union-attr]
-            raise RuntimeError("a transaction is already open on this thread's connection")
-        raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]
-        try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction():
-                conn.rollback()
-            else:
-                raw.rollback()  # type: ignore[union-attr]
-            raise
-        if conn.in_transaction():
-            conn.commit()
-        else:
-            raw.commit()  # type: ignore[union-attr]
+    def transaction(self, write: bool = False) -> Transaction:
+        """One request = one transaction on this thread's connection (see Transaction)."""
+        return Transaction(self.connection(), write)
 
     def invalidate(self) -> None:
         """The database was replaced wholesale (a copy SQLite does not count as changes)."""
@@ -328,7 +377,7 @@ class Database:
         through this connection (sqlite3's total_changes), commits by any other connection or
         process (PRAGMA data_version), and wholesale replacement (invalidate()).  Results kept
         for a stamp are valid while the stamp stays the same."""
-        raw = conn.connection.driver_connection
+        raw = conn.connection.dbapi_connection
         version = raw.execute("PRAGMA data_version").fetchone()[0]  # type: ignore[union-attr]
         return (self._generation, id(raw), raw.total_changes, int(version))  # type: ignore[union-attr]
 
@@ -360,7 +409,7 @@ class Database:
             params = [compiled.params[name] for name in compiled.positiontup or ()]
             found = memo["sql"] = (str(compiled), params, list(statement.selected_columns.keys()))
         sql, params, keys = found
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(sql, params)
             return keys, cursor.fetchall()
@@ -404,7 +453,7 @@ class Database:
             statements += [CreateIndex(i, if_not_exists=True) for i in sorted(table.indexes, key=_index_name)]
         script = ";\n".join(str(statement.compile(dialect=dialect)).strip() for statement in statements)
         with self.engine.connect() as conn:
-            conn.connection.driver_connection.executescript(script + ";")  # type: ignore[union-attr]
+            conn.connection.dbapi_connection.executescript(script + ";")  # type: ignore[union-attr]
 
     def is_empty(self) -> bool:
         with self.engine.connect() as conn:
@@ -443,7 +492,7 @@ def create_engine(url: str) -> Engine:
         # Database.transaction the driver's is already open and SQLAlchemy's joins it; elsewhere
         # (a read outside any request) this opens one.  Straight to the driver: a statement
         # through SQLAlchemy here costs more than the BEGIN.
-        raw = conn.connection.driver_connection
+        raw = conn.connection.dbapi_connection
         if not raw.in_transaction:  # type: ignore[union-attr]
             raw.execute("BEGIN")  # type: ignore[union-attr]
 

@@ -19,6 +19,7 @@ from vtiger_mock.crm import specials
 from vtiger_mock.crm.clock import Clock
 from vtiger_mock.crm.database import DELETED, Database
 from vtiger_mock.crm.files import FILE_UITYPES, attachment_ids
+from vtiger_mock.crm.id_lookup import Found, look_up
 from vtiger_mock.crm.inventory import Inventory
 from vtiger_mock.crm.modules import ModuleRegistry
 from vtiger_mock.crm.schema import FieldMeta, ModuleMeta
@@ -37,9 +38,6 @@ from vtiger_mock.protocol import errors
 CREATED_TIME = "createdtime"
 MODIFIED_TIME = "modifiedtime"
 MODIFIED_BY = "modifiedby"
-
-# Up to this many ids are looked up one by one with a prepared statement; more take one IN query.
-_FEW = 4
 
 # uitype 52: a user reference the server fills in (modifiedby, creator).
 USER_REFERENCE_UITYPE = 52
@@ -229,76 +227,63 @@ class RecordStore:
     def ws_ids_of(self, conn: Connection, ids: Iterable[int], targets: Sequence[str]) -> dict[int, str]:
         """For reference values: the first target module holding a live record with that id."""
         wanted = {i for i in ids if i}
-        found: dict[int, str] = {}
         if not wanted:
-            return found
-        crm_targets = [t for t in targets if (m := self.modules.get(t)) is not None and m.kind == "crm"]
-        setypes: dict[int, str | None] = {}
-        if crm_targets and len(wanted) <= _FEW:
-            setypes = {i: self._setype_of(conn, i) for i in wanted}
-        elif crm_targets:
-            ent = self.db.crmentity
-            setypes = dict(
-                self.db.rows_for_ids(
-                    conn,
-                    "records.setypes",
-                    lambda ids: sa.select(ent.c.crmid, ent.c.setype).where(
-                        ent.c.crmid.in_(ids), ent.c.deleted == 0
-                    ),
-                    wanted,
-                )
-            )
-        for target in targets:
-            m = self.modules.get(target)
-            if m is None:
-                continue
-            remaining = wanted - found.keys()
-            if not remaining:
-                break
-            if m.kind == "crm":
-                hits = {i for i in remaining if setypes.get(i) == target}
-            else:
-                table = self.db.table_for(m)
-                # Tables with their own "deleted" column keep deleted rows printable (Currency).
-                keeps_deleted = m.field(SOFT_DELETE_FIELD) is not None
-                if len(remaining) <= _FEW:
-                    if keeps_deleted:
-                        exists = self.db.prepared(f"records.exists.{table.name}", partial(_exists, table))
-                        hits = {i for i in remaining if exists.first(conn, id=i) is not None}
-                    else:
-                        hits = {i for i in remaining if self.module_of(conn, m, i) is not None}
-                else:
-                    found_ids = self.db.rows_for_ids(
-                        conn,
-                        f"records.among.{table.name}.{keeps_deleted}",
-                        partial(_ids_among, table, keeps_deleted),
-                        remaining,
-                    )
-                    hits = {int(row[0]) for row in found_ids}
-            for i in hits:
-                found[i] = f"{m.id_prefix}x{i}"
-        return found
+            return {}
+        lookups = _Lookups()
+        self.plan_references(lookups, wanted, targets)
+        return self.references_from(lookups.run(self.db, conn), wanted, targets)
 
     def owner_ids(self, conn: Connection, ids: Iterable[int]) -> dict[int, str]:
         """Owners print as 20x<id> when a group has the id (groups are checked first), else 19x<id>."""
         wanted = {i for i in ids if i is not None}
-        found: dict[int, str] = {}
-        for m in (self._groups, self._users):
-            if m is None or not wanted:
+        if not wanted:
+            return {}
+        lookups = _Lookups()
+        self.plan_owners(lookups, wanted)
+        return self.owners_from(lookups.run(self.db, conn), wanted)
+
+    def plan_references(self, lookups: _Lookups, ids: set[int], targets: Sequence[str]) -> None:
+        """What printing references to `targets` needs looked up."""
+        for target in targets:
+            m = self.modules.get(target)
+            if m is None:
                 continue
-            table = self.db.table_for(m)
-            remaining = wanted - found.keys()
-            if len(remaining) <= _FEW:
-                exists = self.db.prepared(f"records.exists.{table.name}", partial(_exists, table))
-                hits: Iterable[int] = [i for i in remaining if exists.first(conn, id=i) is not None]
+            if m.kind == "crm":
+                lookups.entities |= ids
             else:
-                found_ids = self.db.rows_for_ids(
-                    conn, f"records.among.{table.name}.True", partial(_ids_among, table, True), remaining
-                )
-                hits = [int(row[0]) for row in found_ids]
+                lookups.tables.setdefault(m.table, set()).update(ids)
+
+    def references_from(self, found: Found, ids: set[int], targets: Sequence[str]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for target in targets:
+            m = self.modules.get(target)
+            if m is None:
+                continue
+            if m.kind == "crm":
+                hits = [i for i in ids if i not in out and found.setypes.get(i) == target]
+            elif m.field(SOFT_DELETE_FIELD) is not None:
+                # Tables with their own "deleted" column keep deleted rows printable (Currency).
+                hits = [i for i in ids if i not in out and found.held_by(m.table, i)]
+            else:
+                hits = [i for i in ids if i not in out and found.live_in(m.table, i)]
             for i in hits:
-                found[i] = f"{m.id_prefix}x{i}"
-        return found
+                out[i] = f"{m.id_prefix}x{i}"
+        return out
+
+    def plan_owners(self, lookups: _Lookups, ids: set[int]) -> None:
+        for m in (self._groups, self._users):
+            if m is not None:
+                lookups.tables.setdefault(m.table, set()).update(ids)
+
+    def owners_from(self, found: Found, ids: set[int]) -> dict[int, str]:
+        # A deleted user still owns its records (VtigerCRMActorMeta::exists() ignores the flag).
+        out: dict[int, str] = {}
+        for m in (self._groups, self._users):
+            if m is not None:
+                for i in ids:
+                    if i not in out and found.held_by(m.table, i):
+                        out[i] = f"{m.id_prefix}x{i}"
+        return out
 
     # ---------------------------------------------------------------- writing
 
@@ -570,9 +555,20 @@ class RecordStore:
         return max(int(current or 0) + 1, floor)
 
 
+class _Lookups:
+    """The ids a batch of rows needs looked up, gathered from all its fields: one statement."""
+
+    def __init__(self) -> None:
+        self.entities: set[int] = set()
+        self.tables: dict[str, set[int]] = {}
+
+    def run(self, db: Database, conn: Connection) -> Found:
+        return look_up(db, conn, self.entities, self.tables)
+
+
 class _Printer:
     """Prints the reference and owner fields of one batch of rows, looking up every referenced id
-    of the batch in one query per field."""
+    of the batch, for all its fields, in one statement."""
 
     def __init__(
         self,
@@ -581,15 +577,27 @@ class _Printer:
         fields: Sequence[FieldMeta],
         rows: Sequence[Mapping[str, Any]],
     ) -> None:
-        self._refs: dict[str, dict[int, str]] = {}
+        lookups = _Lookups()
+        wanted: dict[str, set[int]] = {}
         owners: set[int] = set()
         for f in fields:
             if f.kind == "reference":
                 ids = {int(v) for r in rows if (v := r.get(f.col)) not in (None, "")}
-                self._refs[f.name] = store.ws_ids_of(conn, ids, f.refers_to)
+                ids.discard(0)
+                wanted[f.name] = ids
+                if ids:
+                    store.plan_references(lookups, ids, f.refers_to)
             elif f.kind == "owner":
                 owners.update(int(v) for r in rows if (v := r.get(f.col)) is not None)
-        self._owners = store.owner_ids(conn, owners) if owners else {}
+        if owners:
+            store.plan_owners(lookups, owners)
+        found = lookups.run(store.db, conn)
+        self._refs = {
+            f.name: store.references_from(found, wanted[f.name], f.refers_to)
+            for f in fields
+            if f.name in wanted
+        }
+        self._owners = store.owners_from(found, owners)
 
     def converter(self, f: FieldMeta) -> Callable[[Any], Any]:
         """The function printing this reference or owner field's stored values for this batch."""
@@ -681,16 +689,6 @@ def _blank(_stored: Any) -> str:
 
 def _ws_id(prefix: int, record_id: Any) -> str:
     return f"{prefix}x{record_id}"
-
-
-def _ids_among(table: sa.Table, keeps_deleted: bool, ids: list[sa.BindParameter[Any]]) -> sa.Select[Any]:
-    """The ids of `table` among `ids` (live rows only unless `keeps_deleted`)."""
-    query = sa.select(table.c.crmid).where(table.c.crmid.in_(ids))
-    return query if keeps_deleted else query.where(table.c[DELETED] == 0)
-
-
-def _exists(table: sa.Table) -> sa.Select[Any]:
-    return sa.select(table.c.crmid).where(table.c.crmid == sa.bindparam("id"))
 
 
 def _json_number(stored: Any) -> int | float:
