@@ -103,7 +103,10 @@ class Prepared:
             return self._run_plain(conn, values).fetchall()  # type: ignore[no-any-return]
 
     def first(self, conn: Connection, **params: Any) -> tuple[Any, ...] | None:
-        values = self._values(params)
+        return self.first_of(conn, self._values(params))
+
+    def first_of(self, conn: Connection, values: list[Any]) -> tuple[Any, ...] | None:
+        """The first row, binds given in positional order."""
         if self.unpack is None:
             found: tuple[Any, ...] | None = self._run_values(conn, values).fetchone()
             return found
@@ -133,6 +136,23 @@ def _in_bind_order(statement: Prepared, values: list[Any]) -> list[Any]:
     """`values` (bound as v0, v1, …; one other parameter last) in the statement's bind order: a
     whole row without building a dict of 45 named values per write."""
     return [values[i] for i in statement.row_positions]
+
+
+# Sets of columns update_columns() prepares statements for, per table.
+MAX_COLUMN_SETS = 256
+
+
+def _update_columns(table: sa.Table, names: tuple[str, ...]) -> Any:
+    """UPDATE the columns `names` of the row `key` (values bound as v000, v001, … in that order)."""
+    return (
+        table.update()
+        .where(table.c.crmid == sa.bindparam("key"))
+        .values({name: sa.bindparam(f"v{i:03d}") for i, name in enumerate(names)})
+    )
+
+
+def _select_columns(table: sa.Table, names: tuple[str, ...]) -> Any:
+    return sa.select(*(table.c[name] for name in names)).where(table.c.crmid == sa.bindparam("key"))
 
 
 def _index_name(index: sa.Index) -> str:
@@ -255,6 +275,8 @@ class Database:
         self.module_tables: dict[str, sa.Table] = {}
         self._build_module_tables(list(modules))
         self._prepared: dict[Hashable, Prepared] = {}
+        self._names: dict[tuple[str, str | None], tuple[str, ...]] = {}
+        self._column_sets: dict[str, set[tuple[str, ...]]] = {}
         self._local = threading.local()
         self._open: dict[threading.Thread, Connection] = {}
         self._open_lock = threading.Lock()
@@ -419,26 +441,48 @@ class Database:
     def insert_row(self, conn: Connection, table: sa.Table, row: dict[str, Any]) -> None:
         """INSERT every column of `table` (absent ones as NULL, flags as 0): one prepared statement
         per table instead of a statement built per call."""
-        columns = [c.name for c in table.columns]
+        columns = self._column_names(table)
         statement = self.prepared(
-            f"insert.{table.name}",
+            ("insert", table.name),
             lambda: table.insert().values({c: sa.bindparam(f"v{i}") for i, c in enumerate(columns)}),
         )
         full = {DELETED: 0, CONVERTED: 0, **row} if DELETED in table.c else row
         statement._run_values(conn, _in_bind_order(statement, [full.get(c) for c in columns]))
 
-    def update_row(self, conn: Connection, table: sa.Table, key: int, row: dict[str, Any]) -> None:
-        """UPDATE every column but the key from `row` (a full row, as read and changed)."""
-        columns = [c.name for c in table.columns if c.name != "crmid"]
-        statement = self.prepared(
-            f"update.{table.name}",
-            lambda: (
-                table.update()
-                .where(table.c.crmid == sa.bindparam("key"))
-                .values({c: sa.bindparam(f"v{i}") for i, c in enumerate(columns)})
-            ),
-        )
-        statement._run_values(conn, _in_bind_order(statement, [*map(row.get, columns), key]))
+    def update_row(
+        self, conn: Connection, table: sa.Table, key: int, row: dict[str, Any], changed: Iterable[str]
+    ) -> dict[str, Any]:
+        """UPDATE row `key` to `row` (a full row, as read and changed), writing the `changed`
+        columns; returns them as SQLite stored them (column affinity turns 5 into "5" in a text
+        column and "5" into 5 in an integer one), the rest of `row` being as read.
+
+        Only the changed columns: SQLite rewrites the entries of every index over a column an
+        UPDATE sets, even to the same value, and a record's table has several.  A statement per
+        set of columns, up to MAX_COLUMN_SETS per table; past that, every column is written.
+        (UPDATE … RETURNING would save the read, but costs SQLite 3.40 more than the read.)"""
+        every = self._column_names(table, but="crmid")
+        wanted = set(changed)
+        names = tuple(name for name in every if name in wanted)
+        if not names:
+            return {}
+        shapes = self._column_sets.setdefault(table.name, set())
+        if names not in shapes:
+            if len(shapes) >= MAX_COLUMN_SETS:
+                names = every
+            shapes.add(names)
+        update = self.prepared(("update", table.name, names), partial(_update_columns, table, names))
+        update._run(conn, {"key": key, **{f"v{i:03d}": row.get(name) for i, name in enumerate(names)}})
+        read = self.prepared(("select", table.name, names), partial(_select_columns, table, names))
+        stored = read.first_of(conn, [key])
+        return dict(zip(names, stored, strict=True)) if stored is not None else {}
+
+    def _column_names(self, table: sa.Table, but: str | None = None) -> tuple[str, ...]:
+        """The names of `table`'s columns in order, `but` left out (SQLAlchemy's column collection
+        is slow to walk for every write)."""
+        names = self._names.get((table.name, but))
+        if names is None:
+            names = self._names[(table.name, but)] = tuple(c.name for c in table.columns if c.name != but)
+        return names
 
     def table_for(self, module: ModuleMeta) -> sa.Table:
         return self.module_tables[module.table]

@@ -7,6 +7,7 @@ Vtiger's own errors (from the error catalogue), raised in the order real Vtiger 
 from __future__ import annotations
 
 import operator
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -71,6 +72,15 @@ def _is_empty(value: Any) -> bool:
     return value is None or value == ""
 
 
+_ABSENT = object()
+
+
+def _same(stored: Any, value: Any) -> bool:
+    """Whether writing `value` over `stored` changes nothing (1 and 1.0 differ: in a text column
+    they are "1" and "1.0")."""
+    return type(stored) is type(value) and stored == value
+
+
 class RecordStore:
     def __init__(
         self,
@@ -88,6 +98,8 @@ class RecordStore:
         self.clock = clock
         self.sequences = sequences
         self._groups = modules.get("Groups")
+        # Tables holding the rows of more than one module (Calendar, Events and Emails).
+        self._shared_tables = {t for t, n in Counter(m.table for m in modules).items() if n > 1}
         self._users = modules.get("Users")
         # Line items, totals and stock of modules whose `is_inventory` is true (crm/inventory.py).
         self.inventory = Inventory(self)
@@ -96,6 +108,30 @@ class RecordStore:
 
     def locate(self, conn: Connection, ws_id: Any) -> tuple[ModuleMeta, int]:
         """Resolve a webservice id as Retrieve/Update/Revise/Delete do (spec §4.3)."""
+        prefix_module, record_id = self._parse_ws_id(ws_id)
+        actual = self.module_of(conn, prefix_module, record_id) if record_id is not None else None
+        if actual is None:
+            raise errors.access_denied()
+        if actual is not prefix_module:
+            raise errors.invalid_id()
+        return prefix_module, record_id  # type: ignore[return-value]
+
+    def locate_row(self, conn: Connection, ws_id: Any) -> tuple[ModuleMeta, int, Row]:
+        """locate() and the record's row.  A live row in the table of the id's module is the
+        answer when no other module shares that table (its crmentity entry says the same), so one
+        read does both; anything else takes locate()'s path and its errors."""
+        prefix_module, record_id = self._parse_ws_id(ws_id)
+        if record_id is not None and prefix_module.table not in self._shared_tables:
+            row = self.fetch_row(conn, prefix_module, record_id)
+            if row is not None:
+                return prefix_module, record_id, row
+        module, record_id = self.locate(conn, ws_id)
+        row = self.fetch_row(conn, module, record_id)
+        if row is None:
+            raise errors.access_denied()
+        return module, record_id, row
+
+    def _parse_ws_id(self, ws_id: Any) -> tuple[ModuleMeta, int | None]:
         text = php_string(ws_id) if not _is_empty(ws_id) else ""
         if not text:
             raise errors.access_denied_for("id")
@@ -103,13 +139,7 @@ class RecordStore:
         prefix_module = self.modules.by_prefix(leading_int(text))
         if prefix_module is None:
             raise errors.access_denied_for("id")
-        record_id = leading_int(split_ws_id(text)[1])
-        actual = self.module_of(conn, prefix_module, record_id) if record_id is not None else None
-        if actual is None:
-            raise errors.access_denied()
-        if actual is not prefix_module:
-            raise errors.invalid_id()
-        return prefix_module, record_id  # type: ignore[return-value]
+        return prefix_module, leading_int(split_ws_id(text)[1])
 
     def module_of(self, conn: Connection, hint: ModuleMeta, record_id: int) -> ModuleMeta | None:
         """The module a live record belongs to; None for a missing or deleted record."""
@@ -146,9 +176,16 @@ class RecordStore:
         return dict(zip(statement.columns, found, strict=True)) if found is not None else None
 
     def retrieve(
-        self, conn: Connection, module: ModuleMeta, record_id: int, actor: Actor | None = None
+        self,
+        conn: Connection,
+        module: ModuleMeta,
+        record_id: int,
+        actor: Actor | None = None,
+        row: Row | None = None,
     ) -> dict[str, Any]:
-        row = self.fetch_row(conn, module, record_id)
+        """The record as retrieve prints it; `row`: its live row, when the caller has it."""
+        if row is None:
+            row = self.fetch_row(conn, module, record_id)
         if row is None:
             raise errors.access_denied()
         record = self.render(conn, module, [row], with_label=True)[0]
@@ -344,18 +381,21 @@ class RecordStore:
             if mode == "revise" and element is not None:
                 raise errors.mandatory_generic()
             element = {}
-        module, record_id = self.locate(conn, element.get("id"))
+        module, record_id, current = self.locate_row(conn, element.get("id"))
         values = self.prepare(conn, module, element, actor, mode)
-        current = self.fetch_row(conn, module, record_id)
-        if current is None:  # raced with a delete
-            raise errors.access_denied()
         if module.is_inventory:
             self.inventory.normalise_header(module, element, values)
         merged = {**current, **values}
         self._stamp(module, merged, self.clock.timestamp(), actor, created=False)
         specials.compute(module, merged, _supplied(element), created=False)
         self._check_duplicate(conn, module, merged, record_id)
-        self.db.update_row(conn, self.db.table_for(module), record_id, merged)
+        # Values left alone are the very objects read: `is` settles most columns.
+        changed = [
+            col
+            for col, value in merged.items()
+            if (old := current.get(col, _ABSENT)) is not value and not _same(old, value)
+        ]
+        stored = {**merged, **self.db.update_row(conn, self.db.table_for(module), record_id, merged, changed)}
         target = self._store_module(module, merged)
         if module.kind == "crm":
             ent = self.db.crmentity
@@ -379,7 +419,7 @@ class RecordStore:
             )
         if module.is_inventory:
             return self.inventory.after_save(conn, module, record_id, element, actor, mode, current)
-        return self.retrieve(conn, target, record_id)
+        return self.retrieve(conn, target, record_id, row=stored)
 
     def delete(self, conn: Connection, ws_id: Any, actor: Actor) -> None:
         module, record_id = self.locate(conn, ws_id)

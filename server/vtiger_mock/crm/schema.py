@@ -50,10 +50,12 @@ class FieldMeta:
     # A value rule beyond the kind (fixtures/README.md: computedDuration, emailParent, ...).
     special: str | None = None
     presence: int = 0  # 1 = hidden from describe (still printed by retrieve for admins)
+    # The column the value lives in: `column`, else the name.  Stored, not a property: every write
+    # and print asks it of every field.
+    col: str = field(init=False, default="")
 
-    @property
-    def col(self) -> str:
-        return self.column or self.name
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "col", self.column or self.name)
 
 
 @dataclass(frozen=True, slots=True)

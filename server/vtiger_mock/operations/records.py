@@ -27,8 +27,8 @@ UPLOAD_FIELD = "filename"
 
 
 def retrieve(ctx: Context, params: dict[str, Any]) -> dict[str, str]:
-    module, record_id = ctx.crm.records.locate(ctx.conn, params["id"])
-    return ctx.crm.records.retrieve(ctx.conn, module, record_id, ctx.actor)
+    module, record_id, row = ctx.crm.records.locate_row(ctx.conn, params["id"])
+    return ctx.crm.records.retrieve(ctx.conn, module, record_id, ctx.actor, row)
 
 
 def update(ctx: Context, params: dict[str, Any]) -> dict[str, str]:
