@@ -9,6 +9,7 @@ median of the per-round ratios (a slow minute of the machine hits both halves of
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import random
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from bench.loadgen import Connection, RequestFactory, connect, get_request, post
 SCENARIOS = (
     "challenge",
     "retrieve",
+    "retrieve_new",
     "query100",
     "query_where",
     "query_new",
@@ -47,6 +49,7 @@ TARGETS = {"challenge": 0.70, "retrieve": 0.50, "revise": 0.30, "create": 0.30, 
 REAL_VTIGER = {
     "challenge": 1 / 21,
     "retrieve": 1 / 55,
+    "retrieve_new": 1 / 55,  # real Vtiger keeps no answers: every retrieve is a new one
     "query_where": 1 / 52,
     "count": 1 / 51,
     "query100": 1 / 81,
@@ -56,6 +59,8 @@ REAL_VTIGER = {
 }
 FAKE_SESSION = "5f6a7b8c9d0e1f2a3b4c5"  # the ceiling ignores it; same length as a real one
 WARMUP_S = 0.3
+# Requests retrieve_new has sent in this process: each one pads its id with more zeros.
+_RETRIEVE_NEW = itertools.count()
 
 
 async def seed(port: int, accounts: int, contacts: int) -> tuple[list[int], list[str]]:
@@ -125,6 +130,16 @@ def factory(
         return loadgen.cycle(
             [get(operation="retrieve", sessionName=session, id=f"11x{rng.choice(ids)}") for _ in range(500)]
         )
+    if scenario == "retrieve_new":
+        # retrieve with an id text never sent before, so no kept answer serves it
+        # (operations/answers.py): "11x0066", "11x00066", … name record 66 as they do in Vtiger.
+        # The count is shared by the workers: every text in the run is new.
+        def next_retrieve() -> bytes:
+            n = next(_RETRIEVE_NEW)
+            record = f"{'0' * (1 + n // len(ids))}{ids[n % len(ids)]}"
+            return get_request({"operation": "retrieve", "sessionName": session, "id": f"11x{record}"}, port)
+
+        return next_retrieve
     if scenario == "query100":
         return loadgen.cycle(
             [get(operation="query", sessionName=session, query="SELECT * FROM Accounts LIMIT 100;")]

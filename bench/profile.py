@@ -2,8 +2,8 @@
 scenario in process (the Dispatcher, no HTTP) and print where the time goes.
 
 Not part of `make bench`: a tool for finding the cause when a number misses its target.
-Scenarios are the HTTP ones (challenge, retrieve, query100, query_where, query_new, count, create, revise,
-describe); cProfile by default, pyinstrument's call tree with --pyinstrument (if installed).
+Scenarios are the HTTP ones (challenge, retrieve, retrieve_new, query100, query_where, query_new,
+count, create, revise, describe); cProfile by default, pyinstrument's call tree with --pyinstrument (if installed).
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ def requests_for(client: InProcess, scenario: str, ids: list[int], n: int) -> li
             method="GET", query={"operation": "getchallenge", "username": "admin"}, body={}
         ),
         "retrieve": lambda i: client.request("GET", operation="retrieve", id=f"11x{rng.choice(ids)}"),
+        # A new id text each time (zero-padded): no kept answer serves it, as in bench/load.py.
+        "retrieve_new": lambda i: client.request(
+            "GET", operation="retrieve", id=f"11x{'0' * (1 + i // len(ids))}{ids[i % len(ids)]}"
+        ),
         "query100": lambda i: client.request(
             "GET", operation="query", query="SELECT * FROM Accounts LIMIT 100;"
         ),

@@ -65,7 +65,7 @@ class InProcess:
 
     def handle(self, request: WsRequest) -> None:
         if not self.kept_answers:
-            self.crm.modules.memo.pop("vtql_answers", None)
+            self.crm.modules.memo.pop("answers", None)
         body = bytes(self.dispatcher.handle(request).body)
         if not body.startswith(b'{"success":true'):
             raise RuntimeError(f"failed: {body[:300]!r}")

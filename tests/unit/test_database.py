@@ -84,8 +84,41 @@ def test_live_row_flags_are_written_into_the_sql_not_bound(ws: WsClient, crm: CR
     ok(ws.sget(operation="retrieve", id=created["id"]))
     for _ in range(2):  # the second run takes the compiled statement
         ok(ws.sget(operation="query", query="SELECT * FROM Accounts WHERE accountname = 'Iota';"))
-        crm.modules.memo.pop("vtql_answers", None)
+        crm.modules.memo.pop("answers", None)
     statements = [p.sql for p in crm.db._prepared.values()]
     statements += [c.memo["sql"][0] for _, c in crm.modules.memo["vtql"].values() if "sql" in c.memo]
     flagged = [sql for sql in statements if re.search(r"\b(_deleted|_converted) = \?", sql)]
     assert len(statements) > 10 and flagged == []
+
+
+def test_update_row_writes_the_changed_columns_and_returns_them_as_stored(
+    crm: CRM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("vtiger_mock.crm.database.MAX_COLUMN_SETS", 2)
+    monkeypatch.setattr(crm.db, "_column_sets", {})  # the shared CRM has seen other tests' updates
+    accounts = crm.modules["Accounts"]
+    table = crm.db.table_for(accounts)
+    with crm.db.transaction(write=True) as conn:
+        crm.load_records(conn, {"Accounts": [{"id": "11x4000", "accountname": "Kappa", "phone": "1"}]})
+    written: list[str] = []
+    with crm.db.transaction(write=True) as conn:
+        raw = conn.connection.dbapi_connection
+        raw.set_trace_callback(lambda sql: written.append(sql) if sql.startswith("UPDATE") else None)
+        row = crm.records.fetch_row(conn, accounts, 4000)
+        assert row is not None
+        # Affinity: a number given to a text column is stored as text, text to an integer column as a number.
+        stored = crm.db.update_row(
+            conn, table, 4000, {**row, "phone": 5, "employees": "12"}, ["phone", "employees"]
+        )
+        assert stored == {"phone": "5", "employees": 12}
+        assert crm.db.update_row(conn, table, 4000, {**row, "fax": "2"}, ["fax"]) == {"fax": "2"}
+        # A third set of columns, past the limit of two: every column is written.
+        third = crm.db.update_row(conn, table, 4000, {**row, "website": "w"}, ["website"])
+        raw.set_trace_callback(None)
+        assert third["website"] == "w" and third["accountname"] == "Kappa" and len(third) == len(table.c) - 1
+        assert crm.db.update_row(conn, table, 4000, row, []) == {}
+    assert "SET phone=" in written[0] and "accountname" not in written[0]
+    assert "accountname=" in written[2]
+    with crm.db.transaction() as conn:
+        final = crm.records.fetch_row(conn, accounts, 4000)
+    assert final is not None and final["website"] == "w" and final["phone"] == "1"  # the third wrote `row`

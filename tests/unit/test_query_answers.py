@@ -1,4 +1,4 @@
-"""Query answers kept per query text (operations/query.py `Answers`): a repeated query answers from
+"""Query answers kept per query text (operations/answers.py): a repeated query answers from
 memory only while nothing could have changed what it reads."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from tests.conftest import ACCESS_KEY, WsClient, new_crm, ok
 from vtiger_mock.app import build_app
 from vtiger_mock.crm.state import CRM
-from vtiger_mock.operations.query import Answers
+from vtiger_mock.operations.answers import Answers
 from vtiger_mock.settings import Settings
 
 COUNT = "SELECT count(*) FROM Accounts;"
@@ -107,3 +107,45 @@ def test_like_null_matches_nothing_instead_of_failing(ws: WsClient) -> None:
     assert ok(ws.sget(operation="query", query="SELECT * FROM Accounts WHERE accountname LIKE null;")) == []
     both = "SELECT accountname FROM Accounts WHERE accountname LIKE null OR accountname = 'Theta';"
     assert [row["accountname"] for row in ok(ws.sget(operation="query", query=both))] == ["Theta"]
+
+
+def retrieved(ws: WsClient, ws_id: str) -> dict[str, str]:
+    found: dict[str, str] = ok(ws.sget(operation="retrieve", id=ws_id))
+    return found
+
+
+def test_a_repeated_retrieve_sees_every_kind_of_write(ws: WsClient, crm: CRM) -> None:
+    ws.login()
+    parent = ws.create("Accounts", {"accountname": "Parent", "assigned_user_id": "19x1"})
+    child = ws.create(
+        "Contacts", {"lastname": "Child", "account_id": parent["id"], "assigned_user_id": "19x1"}
+    )
+    first = ws.sget(operation="retrieve", id=child["id"])
+    assert ws.sget(operation="retrieve", id=child["id"]).content == first.content
+    assert retrieved(ws, child["id"])["account_id"] == parent["id"]
+    ok(ws.spost(operation="revise", element=json.dumps({"id": child["id"], "lastname": "Renamed"})))
+    assert retrieved(ws, child["id"])["lastname"] == "Renamed"
+    # A write to another record changes how this one prints: the reference is gone.
+    ok(ws.spost(operation="delete", id=parent["id"]))
+    assert retrieved(ws, child["id"])["account_id"] == ""
+    # A write from outside the webservice.
+    record_id = int(child["id"].split("x")[1])
+    with crm.db.transaction(write=True) as conn:
+        conn.connection.dbapi_connection.execute(
+            "UPDATE contactdetails SET lastname = 'Outside' WHERE crmid = ?", [record_id]
+        )
+    assert retrieved(ws, child["id"])["lastname"] == "Outside"
+    ok(ws.spost(operation="delete", id=child["id"]))
+    failed = ws.sget(operation="retrieve", id=child["id"]).json()
+    assert failed["success"] is False
+
+
+def test_retrieve_answers_are_kept_per_id_text(ws: WsClient) -> None:
+    """ "11x5" and "11x05" name the same record; each answer is kept under what was asked."""
+    ws.login()
+    created = ws.create("Accounts", {"accountname": "Zeta", "assigned_user_id": "19x1"})
+    prefix, number = created["id"].split("x")
+    padded = f"{prefix}x0{number}"
+    assert retrieved(ws, padded) == retrieved(ws, created["id"])
+    ok(ws.spost(operation="revise", element=json.dumps({"id": padded, "accountname": "Eta"})))
+    assert retrieved(ws, padded)["accountname"] == retrieved(ws, created["id"])["accountname"] == "Eta"

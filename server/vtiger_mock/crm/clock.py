@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 
 
 class Clock:
@@ -50,7 +51,9 @@ class Clock:
         return self._frozen_at is not None
 
 
+@lru_cache(maxsize=64)
 def format_epoch(epoch: int) -> str:
+    # Kept: every write stamps the current second, often many times per second.
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 

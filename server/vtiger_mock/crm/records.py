@@ -462,8 +462,10 @@ class RecordStore:
         specials.normalise_input(module, element)
         # References: a known prefix, of a module the field may point to (existence is not checked).
         resolved: dict[str, Any] = {}
-        for f in module.fields:
-            if f.type_name != "reference" or f.name not in element or f.readonly:
+        # The supplied fields, in the module's order (which decides which error comes first).
+        supplied = [f for f in module.fields if f.name in element]
+        for f in supplied:
+            if f.type_name != "reference" or f.readonly:
                 continue
             raw = element[f.name]
             if _is_empty(raw):
@@ -491,8 +493,8 @@ class RecordStore:
             if not isinstance(items, list) or not items:
                 raise errors.line_items_missing()
         values: Row = {}
-        for f in module.fields:
-            if f.name not in element or f.readonly:
+        for f in supplied:
+            if f.readonly or f.name not in element:  # (an empty reference was dropped above)
                 continue
             if f.name in resolved:
                 values[f.col] = resolved[f.name]

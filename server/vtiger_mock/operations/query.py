@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 
 from vtiger_mock.crm.schema import ModuleMeta
 from vtiger_mock.crm.state import CRM
+from vtiger_mock.operations.answers import kept_answers
 from vtiger_mock.protocol import errors
 from vtiger_mock.protocol.context import Context
 from vtiger_mock.protocol.envelope import Encoded, php_json
@@ -20,54 +19,15 @@ from vtiger_mock.vtql.shapes import ShapeCache
 # Clients repeat the same few query texts; their compiled form is kept (metadata never changes).
 _CACHED_QUERIES = 512
 _CACHEABLE_LENGTH = 4096
-# Answers kept while the data stays the same, up to this many bytes in all (oldest dropped first);
-# a larger single answer is not kept.
-_ANSWER_BUDGET = 16 * 1024 * 1024
-_LARGEST_KEPT_ANSWER = 1024 * 1024
-
-
-class Answers:
-    """Encoded query results by query text, each valid for one data stamp (Database.data_stamp).
-
-    Clients poll the same queries, and reading and printing 100 wide rows costs twenty times
-    checking that nothing changed.  An answer depends only on the data and the text: query
-    printing is the same for every user.
-    """
-
-    def __init__(self, budget: int = _ANSWER_BUDGET) -> None:
-        self._budget = budget
-        self._size = 0
-        self._kept: OrderedDict[tuple[str, str], tuple[Any, bytes]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str], stamp: Any) -> bytes | None:
-        with self._lock:
-            found = self._kept.get(key)
-            if found is None or found[0] != stamp:
-                return None
-            self._kept.move_to_end(key)
-            return found[1]
-
-    def put(self, key: tuple[str, str], stamp: Any, encoded: bytes) -> None:
-        if len(encoded) > _LARGEST_KEPT_ANSWER:
-            return
-        with self._lock:
-            old = self._kept.pop(key, None)
-            if old is not None:
-                self._size -= len(old[1])
-            self._kept[key] = (stamp, encoded)
-            self._size += len(encoded)
-            while self._size > self._budget:
-                _, (_, dropped) = self._kept.popitem(last=False)
-                self._size -= len(dropped)
 
 
 def query(ctx: Context, params: dict[str, Any]) -> Encoded:
     text = params["query"]
     logic = ctx.settings.vtql_logic
-    answers: Answers = ctx.crm.modules.memo.setdefault("vtql_answers", Answers())
+    answers = kept_answers(ctx.crm)
     stamp = ctx.crm.db.data_stamp(ctx.conn)
-    if text is not None and (kept := answers.get((text, logic), stamp)) is not None:
+    key = ("query", text, logic)
+    if text is not None and (kept := answers.get(key, stamp)) is not None:
         return Encoded(kept)
     cache: dict[tuple[str, str], tuple[ModuleMeta, CompiledQuery]] = ctx.crm.modules.memo.setdefault(
         "vtql", {}
@@ -82,7 +42,7 @@ def query(ctx: Context, params: dict[str, Any]) -> Encoded:
     module, compiled = cached
     encoded = php_json(_run(ctx, module, compiled))
     if text is not None and len(text) <= _CACHEABLE_LENGTH:
-        answers.put((text, logic), stamp, encoded)
+        answers.put(key, stamp, encoded)
     return Encoded(encoded)
 
 
