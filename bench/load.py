@@ -156,7 +156,7 @@ def factory(
             ]
         )
     if scenario == "query_new":
-        # query_where with a text never sent before: no kept answer can serve it (operations/query.py),
+        # query_where with a text never sent before: no kept answer can serve it (operations/answers.py),
         # so this is the price of parsing (from the statement's shape), compiling, reading, printing.
         counter = iter(range(10**9))
 

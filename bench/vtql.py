@@ -31,7 +31,7 @@ class InProcess:
     """A logged-in client talking to a Dispatcher directly.
 
     `kept_answers=False`: every query is worked out from the database, as if never asked before
-    (the VTQL scaling part measures the engine, not operations/query.py's kept answers).
+    (the VTQL scaling part measures the engine, not the kept answers of operations/answers.py).
     """
 
     def __init__(self, crm: CRM, *, kept_answers: bool = True) -> None:
