@@ -99,7 +99,9 @@ class Prepared:
             return found
         try:
             return list(map(self.unpack, self._run_values(conn, values).fetchall()))
-        except sqlite3.OperationalError:  # a BLOB in a text column: JSON cannot carry it
+        except sqlite3.OperationalError as error:
+            if not _blob_in_json(error):
+                raise
             return self._run_plain(conn, values).fetchall()  # type: ignore[no-any-return]
 
     def first(self, conn: Connection, **params: Any) -> tuple[Any, ...] | None:
@@ -112,7 +114,9 @@ class Prepared:
             return found
         try:
             packed = self._run_values(conn, values).fetchone()
-        except sqlite3.OperationalError:  # as in rows()
+        except sqlite3.OperationalError as error:
+            if not _blob_in_json(error):
+                raise
             return self._run_plain(conn, values).fetchone()  # type: ignore[no-any-return]
         return self.unpack(packed) if packed is not None else None
 
@@ -138,8 +142,14 @@ def _in_bind_order(statement: Prepared, values: list[Any]) -> list[Any]:
     return [values[i] for i in statement.row_positions]
 
 
-# Sets of columns update_columns() prepares statements for, per table.
+# Sets of columns update_row() prepares statements for, per table.
 MAX_COLUMN_SETS = 256
+
+
+def _blob_in_json(error: sqlite3.OperationalError) -> bool:
+    """A packed row holding a BLOB in a text column, which JSON cannot carry (crm/wide_rows.py);
+    any other failure (a locked database, say) is the caller's to see."""
+    return "BLOB" in str(error)
 
 
 def _update_columns(table: sa.Table, names: tuple[str, ...]) -> Any:
