@@ -34,6 +34,12 @@ def account_name(i: int) -> str:
     return f"Account {i:07d}"
 
 
+def new_account_id(ids: list[int], n: int) -> str:
+    """The n-th of a run's Account id texts that are all different ("11x0066", "11x00066", … name
+    record 66 as they do in Vtiger), so that no kept answer serves a retrieve of one."""
+    return f"11x{'0' * (1 + n // len(ids))}{ids[n % len(ids)]}"
+
+
 def new_crm(database_url: str = "sqlite://") -> CRM:
     settings = Settings(database_url=database_url)
     crm = CRM(settings.profile_dir, database_url, admin_access_key=settings.admin_access_key)

@@ -26,7 +26,7 @@ from bench.common import (
     median,
     running,
 )
-from bench.dataset import CITIES, INDUSTRIES, account_name
+from bench.dataset import CITIES, INDUSTRIES, account_name, new_account_id
 from bench.loadgen import Connection, RequestFactory, connect, get_request, post_request
 
 SCENARIOS = (
@@ -132,12 +132,10 @@ def factory(
         )
     if scenario == "retrieve_new":
         # retrieve with an id text never sent before, so no kept answer serves it
-        # (operations/answers.py): "11x0066", "11x00066", … name record 66 as they do in Vtiger.
-        # The count is shared by the workers: every text in the run is new.
+        # (operations/answers.py).  The count is shared by the workers: every text in the run is new.
         def next_retrieve() -> bytes:
-            n = next(_RETRIEVE_NEW)
-            record = f"{'0' * (1 + n // len(ids))}{ids[n % len(ids)]}"
-            return get_request({"operation": "retrieve", "sessionName": session, "id": f"11x{record}"}, port)
+            ws_id = new_account_id(ids, next(_RETRIEVE_NEW))
+            return get_request({"operation": "retrieve", "sessionName": session, "id": ws_id}, port)
 
         return next_retrieve
     if scenario == "query100":

@@ -18,7 +18,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.dataset import account_name, load_accounts, new_crm
+from bench.dataset import account_name, load_accounts, new_account_id, new_crm
 from bench.vtql import InProcess
 from vtiger_mock.protocol.request import WsRequest
 from vtiger_mock.settings import Settings
@@ -32,10 +32,7 @@ def requests_for(client: InProcess, scenario: str, ids: list[int], n: int) -> li
             method="GET", query={"operation": "getchallenge", "username": "admin"}, body={}
         ),
         "retrieve": lambda i: client.request("GET", operation="retrieve", id=f"11x{rng.choice(ids)}"),
-        # A new id text each time (zero-padded): no kept answer serves it, as in bench/load.py.
-        "retrieve_new": lambda i: client.request(
-            "GET", operation="retrieve", id=f"11x{'0' * (1 + i // len(ids))}{ids[i % len(ids)]}"
-        ),
+        "retrieve_new": lambda i: client.request("GET", operation="retrieve", id=new_account_id(ids, i)),
         "query100": lambda i: client.request(
             "GET", operation="query", query="SELECT * FROM Accounts LIMIT 100;"
         ),

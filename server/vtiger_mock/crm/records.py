@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import operator
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Literal
@@ -261,24 +261,6 @@ class RecordStore:
                     parts.append(value)
         return " ".join(parts)
 
-    def ws_ids_of(self, conn: Connection, ids: Iterable[int], targets: Sequence[str]) -> dict[int, str]:
-        """For reference values: the first target module holding a live record with that id."""
-        wanted = {i for i in ids if i}
-        if not wanted:
-            return {}
-        lookups = _Lookups()
-        self.plan_references(lookups, wanted, targets)
-        return self.references_from(lookups.run(self.db, conn), wanted, targets)
-
-    def owner_ids(self, conn: Connection, ids: Iterable[int]) -> dict[int, str]:
-        """Owners print as 20x<id> when a group has the id (groups are checked first), else 19x<id>."""
-        wanted = {i for i in ids if i is not None}
-        if not wanted:
-            return {}
-        lookups = _Lookups()
-        self.plan_owners(lookups, wanted)
-        return self.owners_from(lookups.run(self.db, conn), wanted)
-
     def plan_references(self, lookups: _Lookups, ids: set[int], targets: Sequence[str]) -> None:
         """What printing references to `targets` needs looked up."""
         for target in targets:
@@ -291,6 +273,7 @@ class RecordStore:
                 lookups.tables.setdefault(m.table, set()).update(ids)
 
     def references_from(self, found: Found, ids: set[int], targets: Sequence[str]) -> dict[int, str]:
+        """For reference values: the first target module holding a live record with that id."""
         out: dict[int, str] = {}
         for target in targets:
             m = self.modules.get(target)
@@ -313,7 +296,8 @@ class RecordStore:
                 lookups.tables.setdefault(m.table, set()).update(ids)
 
     def owners_from(self, found: Found, ids: set[int]) -> dict[int, str]:
-        # A deleted user still owns its records (VtigerCRMActorMeta::exists() ignores the flag).
+        """Owners print as 20x<id> when a group has the id (groups are checked first), else 19x<id>;
+        a deleted user still owns its records (VtigerCRMActorMeta::exists() ignores the flag)."""
         out: dict[int, str] = {}
         for m in (self._groups, self._users):
             if m is not None:

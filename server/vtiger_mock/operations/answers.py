@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from vtiger_mock.crm.state import CRM
+from vtiger_mock.protocol.context import Context
+from vtiger_mock.protocol.envelope import Encoded, php_json
 
 # Answers kept while the data stays the same, up to this many bytes in all (oldest dropped first);
 # a larger single answer is not kept.
@@ -56,3 +58,17 @@ def kept_answers(crm: CRM) -> Answers:
     """The CRM's kept answers (one budget for every operation that keeps them)."""
     found: Answers = crm.modules.memo.setdefault("answers", Answers())
     return found
+
+
+def kept_or_answered(ctx: Context, key: Hashable | None, answer: Callable[[], Any]) -> Encoded:
+    """The answer kept under `key` while the data stays the same, else `answer()` encoded (and
+    kept, unless `key` is None)."""
+    if key is None:
+        return Encoded(php_json(answer()))
+    answers = kept_answers(ctx.crm)
+    stamp = ctx.crm.db.data_stamp(ctx.conn)
+    kept = answers.get(key, stamp)
+    if kept is None:
+        kept = php_json(answer())
+        answers.put(key, stamp, kept)
+    return Encoded(kept)

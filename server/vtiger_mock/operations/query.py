@@ -6,10 +6,10 @@ from typing import Any
 
 from vtiger_mock.crm.schema import ModuleMeta
 from vtiger_mock.crm.state import CRM
-from vtiger_mock.operations.answers import kept_answers
+from vtiger_mock.operations.answers import kept_or_answered
 from vtiger_mock.protocol import errors
 from vtiger_mock.protocol.context import Context
-from vtiger_mock.protocol.envelope import Encoded, php_json
+from vtiger_mock.protocol.envelope import Encoded
 from vtiger_mock.settings import VtqlLogic
 from vtiger_mock.vtql.ast import Query
 from vtiger_mock.vtql.compiler import CompiledQuery, Compiler, module_checker, select_checker, where_checker
@@ -24,11 +24,11 @@ _CACHEABLE_LENGTH = 4096
 def query(ctx: Context, params: dict[str, Any]) -> Encoded:
     text = params["query"]
     logic = ctx.settings.vtql_logic
-    answers = kept_answers(ctx.crm)
-    stamp = ctx.crm.db.data_stamp(ctx.conn)
-    key = ("query", text, logic)
-    if text is not None and (kept := answers.get(key, stamp)) is not None:
-        return Encoded(kept)
+    keep = text is not None and len(text) <= _CACHEABLE_LENGTH
+    return kept_or_answered(ctx, ("query", text, logic) if keep else None, lambda: _answer(ctx, text, logic))
+
+
+def _answer(ctx: Context, text: str | None, logic: VtqlLogic) -> list[dict[str, Any]]:
     cache: dict[tuple[str, str], tuple[ModuleMeta, CompiledQuery]] = ctx.crm.modules.memo.setdefault(
         "vtql", {}
     )
@@ -40,10 +40,7 @@ def query(ctx: Context, params: dict[str, Any]) -> Encoded:
                 cache.clear()
             cache[(text, logic)] = cached
     module, compiled = cached
-    encoded = php_json(_run(ctx, module, compiled))
-    if text is not None and len(text) <= _CACHEABLE_LENGTH:
-        answers.put(key, stamp, encoded)
-    return Encoded(encoded)
+    return _run(ctx, module, compiled)
 
 
 def compile_vtql(crm: CRM, text: str | None, logic: VtqlLogic) -> tuple[ModuleMeta, CompiledQuery]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from vtiger_mock.crm.files import has_file_field
-from vtiger_mock.operations.answers import kept_answers
+from vtiger_mock.operations.answers import kept_or_answered
 from vtiger_mock.protocol import errors
 from vtiger_mock.protocol.context import Context
-from vtiger_mock.protocol.envelope import Encoded, php_json
+from vtiger_mock.protocol.envelope import Encoded
 
 
 def create(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
@@ -29,17 +29,16 @@ UPLOAD_FIELD = "filename"
 
 
 def retrieve(ctx: Context, params: dict[str, Any]) -> Encoded:
+    ws_id = params["id"]
+
+    def answer() -> dict[str, Any]:
+        module, record_id, row = ctx.crm.records.locate_row(ctx.conn, ws_id)
+        return ctx.crm.records.retrieve(ctx.conn, module, record_id, ctx.actor, row)
+
     # Kept per id text and user while the data stays the same (see operations/answers.py).
-    answers = kept_answers(ctx.crm)
-    stamp = ctx.crm.db.data_stamp(ctx.conn)
-    key = ("retrieve", params["id"], ctx.actor.id)
-    if isinstance(params["id"], str) and (kept := answers.get(key, stamp)) is not None:
-        return Encoded(kept)
-    module, record_id, row = ctx.crm.records.locate_row(ctx.conn, params["id"])
-    encoded = php_json(ctx.crm.records.retrieve(ctx.conn, module, record_id, ctx.actor, row))
-    if isinstance(params["id"], str):
-        answers.put(key, stamp, encoded)
-    return Encoded(encoded)
+    return kept_or_answered(
+        ctx, ("retrieve", ws_id, ctx.actor.id) if isinstance(ws_id, str) else None, answer
+    )
 
 
 def update(ctx: Context, params: dict[str, Any]) -> dict[str, str]:
