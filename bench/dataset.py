@@ -90,7 +90,7 @@ def _load(crm: CRM, module_name: str, n: int, make: Any) -> tuple[list[int], flo
     insert_entity = (
         f"INSERT INTO {ent.name} (crmid, setype, deleted, smownerid, modifiedtime) VALUES (?, ?, 0, ?, ?)"
     )
-    with crm.db.transaction(write=True) as conn:
+    with crm.db.transaction("write") as conn:
         first = int(_sequence(conn, crm, "crmid") or "0") + 1
         counter_name = f"num:{module_name}"
         first_number = int(_sequence(conn, crm, counter_name) or "1")

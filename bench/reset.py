@@ -42,7 +42,7 @@ BUDGET_S = 5.0
 def _dirty(app: Any) -> None:
     """One create, as a test would make, so that every reset has something to undo."""
     crm = app.state.crm
-    with crm.db.transaction(write=True) as conn:
+    with crm.db.transaction("write") as conn:
         actor = crm.auth.actor(conn, 1)
         crm.records.create(
             conn, crm.modules["Accounts"], {"accountname": "dirty", "assigned_user_id": "19x1"}, actor

@@ -85,7 +85,7 @@ def new_crm(database_url: str = "sqlite://", *, access_key: str = ACCESS_KEY) ->
 
 def reset_crm(crm: CRM) -> None:
     """Back to a fresh install: every table emptied, then seeded again by initialize()."""
-    with crm.db.transaction(write=True) as conn:
+    with crm.db.transaction("write") as conn:
         for table in reversed(crm.db.metadata.sorted_tables):
             conn.execute(table.delete())
     crm.initialize()

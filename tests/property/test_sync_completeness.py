@@ -84,7 +84,7 @@ def _write(crm: CRM, conn: Connection, actor: Actor, plan: list[tuple[str, str, 
 def test_paging_sees_every_change_exactly_once(
     crm: CRM, plan: list[tuple[str, str, int, int]], window: int
 ) -> None:
-    with crm.db.transaction(write=True) as conn:
+    with crm.db.transaction("write") as conn:
         ent = crm.db.crmentity
         conn.execute(ent.delete())  # hypothesis reuses the fixture: start from an empty CRM
         for module_name in MODULES:

@@ -228,7 +228,7 @@ def _add_user(crm: CRM, user_id: int, name: str, key: str, password: str, admin:
         "accesskey": key,
         "user_password": hash_password(password),
     }
-    with crm.db.transaction(write=True) as conn:
+    with crm.db.transaction("write") as conn:
         crm.load_records(conn, {"Users": [record]})
 
 

@@ -12,7 +12,7 @@ from vtiger_mock.crm.state import CRM
 def _seed(crm: CRM) -> None:
     """Accounts 1000..1599 and Contacts 2000..2299 (every third account deleted), users 5..14
     (every other one deleted)."""
-    with crm.db.transaction(write=True) as conn:
+    with crm.db.transaction("write") as conn:
         crm.load_records(
             conn,
             {
@@ -81,7 +81,7 @@ def test_look_up_of_nothing_asks_nothing(crm: CRM) -> None:
 def test_owners_and_references_print_from_one_look_up(crm: CRM) -> None:
     """A record's owner (group or user) and its user and record references come out right."""
     _seed(crm)
-    with crm.db.transaction(write=True) as conn:
+    with crm.db.transaction("write") as conn:
         crm.load_records(
             conn,
             {

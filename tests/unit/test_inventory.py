@@ -27,7 +27,7 @@ class Store:
         self.crm = crm
 
     def _run(self, fn: Any) -> Any:
-        with self.crm.db.transaction(write=True) as conn:
+        with self.crm.db.transaction("write") as conn:
             actor = self.crm.auth.actor(conn, 1)
             assert actor is not None
             return fn(conn, actor)

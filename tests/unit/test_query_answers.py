@@ -46,7 +46,7 @@ def test_every_kind_of_write_is_seen_by_the_next_identical_query(ws: WsClient, c
     ok(ws.spost(operation="delete", id=created["id"]))
     assert count(ws) == 0 and names(ws) == []
     # A write that does not come through the webservice at all (the admin API, an in-process user).
-    with crm.db.transaction(write=True) as conn:
+    with crm.db.transaction("write") as conn:
         crm.load_records(
             conn, {"Accounts": [{"id": "11x900", "accountname": "Gamma", "assigned_user_id": "19x1"}]}
         )
@@ -130,7 +130,7 @@ def test_a_repeated_retrieve_sees_every_kind_of_write(ws: WsClient, crm: CRM) ->
     assert retrieved(ws, child["id"])["account_id"] == ""
     # A write from outside the webservice.
     record_id = int(child["id"].split("x")[1])
-    with crm.db.transaction(write=True) as conn:
+    with crm.db.transaction("write") as conn:
         conn.connection.dbapi_connection.execute(
             "UPDATE contactdetails SET lastname = 'Outside' WHERE crmid = ?", [record_id]
         )

@@ -31,7 +31,7 @@ class Store:
         self.crm = crm
 
     def _run(self, fn: Callable[[Connection, Actor], T]) -> T:
-        with self.crm.db.transaction(write=True) as conn:
+        with self.crm.db.transaction("write") as conn:
             actor = self.crm.auth.actor(conn, 1)
             assert actor is not None
             return fn(conn, actor)

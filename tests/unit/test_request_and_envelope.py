@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from hypothesis import given
@@ -179,6 +179,37 @@ def test_decode_json_within_php_depth_limit() -> None:
 
 def test_decode_json_beyond_php_depth_limit_is_none() -> None:
     assert decode_json("[" * 513 + "]" * 513) is None
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(_json_values, st.booleans())
+def test_decode_json_reads_as_the_standard_library_does(value: Any, ascii_only: bool) -> None:
+    """The fast reader (orjson) gives the values, types and key order of json.loads: integers of
+    any size stay whole, floats round alike, any Unicode (escaped or not) reads the same."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    expected = json.loads(text)
+    decoded = decode_json(text)
+    assert decoded == expected
+    assert json.dumps(decoded) == json.dumps(expected)  # same types (1 vs 1.0) and key order
+
+
+def test_decode_json_keeps_integers_beyond_64_bits_whole() -> None:
+    assert decode_json("[-9223372036854775809, 18446744073709551616]") == [
+        -9223372036854775809,
+        18446744073709551616,
+    ]
+    assert decode_json('{"a": 1, "a": 2}') == {"a": 2}
+    assert decode_json('"\\ud800"') == "\ud800"  # a lone surrogate, as json.loads reads it
 
 
 # ---------------------------------------------------------------------------------------- encoding
@@ -407,6 +438,27 @@ def test_form_pairs_decode_as_parse_qsl_does(text: str) -> None:
     ]:
         expected[name] = value
     assert _form_pairs(text) == expected
+
+
+_escape = st.binary(min_size=1, max_size=3).map(lambda b: "".join(f"%{c:02X}" for c in b))
+_raw = st.text(alphabet="aZ09=&+;%._-~\n\r\u00e9\u4e2d", max_size=4)
+_lower_escape = st.sampled_from(["%c3%a9", "%e4%B8%ad", "%3d", "%26", "%2b", "%25"])
+
+
+@given(st.lists(st.one_of(_escape, _raw, _lower_escape), max_size=16).map("".join))
+def test_form_pairs_decode_escapes_as_parse_qsl_does(text: str) -> None:
+    """Escapes of any bytes (valid UTF-8 or not, either case of hex digits) next to raw text,
+    stray "%", "=" inside values, line breaks and non-ASCII: the same pairs as parse_qsl."""
+    expected: dict[str, str] = {}
+    for name, value in parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace"):
+        expected[name] = value
+    assert _form_pairs(text) == expected
+
+
+def test_form_pairs_decode_a_json_element() -> None:
+    element = '{"id": "11x5", "description": "a=b & c+d 100% \u00e9\u4e2d/\\n"}'
+    body = urlencode({"operation": "revise", "element": element})
+    assert _form_pairs(body) == {"operation": "revise", "element": element}
 
 
 def test_form_pairs_keep_max_input_vars_without_escapes() -> None:

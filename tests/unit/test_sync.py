@@ -80,7 +80,7 @@ def test_future_time_answers_like_the_recording(client: WsClient) -> None:
 
 def test_the_first_hundred_change_times_decide_the_page(client: WsClient, crm: CRM) -> None:
     accounts = crm.modules["Accounts"]
-    with crm.db.transaction(write=True) as conn:  # the store directly: 120 creates over HTTP are slow
+    with crm.db.transaction("write") as conn:  # the store directly: 120 creates over HTTP are slow
         actor = crm.auth.actor(conn, 1)
         assert actor is not None
         for i in range(60):

@@ -41,7 +41,7 @@ def _prepared(db: Database, table: sa.Table) -> Any:
 
 
 def _insert(db: Database, table: sa.Table, row: dict[str, Any]) -> None:
-    with db.transaction(write=True) as conn:
+    with db.transaction("write") as conn:
         db.insert_row(conn, table, row)
 
 
@@ -85,7 +85,7 @@ def test_packed_rows_equal_plain_rows(texts: list[Any], amount: Any, count: Any)
 def test_a_blob_in_a_text_column_falls_back_to_the_plain_statement(db: Database) -> None:
     table = _table(sa.MetaData())
     statement = _prepared(db, table)
-    with db.transaction(write=True) as conn:
+    with db.transaction("write") as conn:
         conn.connection.dbapi_connection.execute("INSERT INTO wide (crmid, t3) VALUES (1, ?)", [b"\x00\xff"])
     with db.transaction() as conn:
         assert statement.first(conn, id=1)[4] == b"\x00\xff"

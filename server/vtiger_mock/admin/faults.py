@@ -234,6 +234,8 @@ class Faults:
 
     def pick(self, operation: str | None) -> Rule | None:
         """The first rule that fires for this request, its counters updated; None = no fault."""
+        if not self._rules:  # the usual case: no lock (a rule added meanwhile races this request anyway)
+            return None
         with self._lock:
             for rule in self._rules:
                 if rule.matches(operation) and rule.roll():

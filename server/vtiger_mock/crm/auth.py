@@ -35,19 +35,20 @@ class IdGenerator:
         self._last = 0
         self._lock = threading.Lock()
 
-    def uniqid(self) -> str:
+    def uniqid(self, at: float | None = None) -> str:
+        """`at`: the clock's reading, when the caller has already taken it."""
         with self._lock:
             if self._seeded:
                 micros = self._last + 1 + self._rng.randrange(1, 5000)
                 if micros < 1_700_000_000_000_000:
                     micros += 1_700_000_000_000_000
             else:
-                micros = int(self._clock.now() * 1_000_000)
+                micros = int((self._clock.now() if at is None else at) * 1_000_000)
             # uniqid never repeats within a process: it waits for the next microsecond.
-            micros = max(micros, self._last + 1)
+            if micros <= self._last:
+                micros = self._last + 1
             self._last = micros
-        seconds, usec = divmod(micros, 1_000_000)
-        return f"{seconds:08x}{usec:05x}"
+        return f"{micros // 1_000_000:08x}{micros % 1_000_000:05x}"
 
     def rand_hex(self) -> str:
         with self._lock:
@@ -98,25 +99,31 @@ class Auth:
 
     # ------------------------------------------------------------------ tokens
 
-    def issue_token(self, conn: Connection, user_id: int) -> tuple[str, int, int]:
-        """A new challenge token; it replaces the user's previous one."""
-        now = self.clock.epoch()
-        token = self.ids.uniqid()
-        t = self.db.ws_tokens
+    def issue_token(self, conn: Connection, user_name: str) -> tuple[str, int, int] | None:
+        """A new challenge token for the live user `user_name` (found as find_user_id finds it),
+        replacing the user's previous one; None when there is no such user.
+
+        One statement: the lookup and the write together are atomic on their own, so getchallenge
+        needs no transaction around them (operations.json: "transaction": "autocommit")."""
+        now = self.clock.now()
+        token = self.ids.uniqid(now)
+        issued = int(now)
+        u, t = self.users, self.db.ws_tokens
         # One row per user (the key): INSERT OR REPLACE drops the previous token.
-        self.db.prepared(
-            "auth.token_set",
+        written = self.db.prepared(
+            "auth.token_for_name",
             lambda: (
                 t.insert()
                 .prefix_with("OR REPLACE")
-                .values(
-                    userid=sa.bindparam("user"),
-                    token=sa.bindparam("token"),
-                    expiretime=sa.bindparam("expires"),
+                .from_select(
+                    ["userid", "token", "expiretime"],
+                    sa.select(u.c.crmid, sa.bindparam("token"), sa.bindparam("expires"))
+                    .where(u.c.user_name == sa.bindparam("name"), u.c[DELETED] == 0)
+                    .limit(1),
                 )
             ),
-        ).execute(conn, user=user_id, token=token, expires=now + TOKEN_LIFETIME)
-        return token, now, now + TOKEN_LIFETIME
+        ).execute(conn, name=user_name, token=token, expires=issued + TOKEN_LIFETIME)
+        return (token, issued, issued + TOKEN_LIFETIME) if written else None
 
     def live_token(self, conn: Connection, user_id: int) -> str | None:
         """The user's token if it has not expired (valid through its expireTime second)."""

@@ -12,16 +12,16 @@ from functools import lru_cache
 
 
 class Clock:
+    """Real time, or frozen at a moment, or shifted by an offset.  The state is one tuple,
+    replaced whole: a reading needs no lock (several per request), changes are serialised."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._frozen_at: float | None = None
-        self._offset = 0.0
+        self._state: tuple[float | None, float] = (None, 0.0)  # (frozen at, offset)
 
     def now(self) -> float:
-        with self._lock:
-            if self._frozen_at is not None:
-                return self._frozen_at
-            return time.time() + self._offset
+        frozen_at, offset = self._state
+        return frozen_at if frozen_at is not None else time.time() + offset
 
     def epoch(self) -> int:
         return int(self.now())
@@ -32,23 +32,24 @@ class Clock:
 
     def freeze(self, at: float | None = None) -> None:
         with self._lock:
-            self._frozen_at = time.time() + self._offset if at is None else float(at)
+            offset = self._state[1]
+            self._state = (time.time() + offset if at is None else float(at), offset)
 
     def advance(self, seconds: float) -> None:
         with self._lock:
-            if self._frozen_at is not None:
-                self._frozen_at += seconds
+            frozen_at, offset = self._state
+            if frozen_at is not None:
+                self._state = (frozen_at + seconds, offset)
             else:
-                self._offset += seconds
+                self._state = (None, offset + seconds)
 
     def real(self) -> None:
         with self._lock:
-            self._frozen_at = None
-            self._offset = 0.0
+            self._state = (None, 0.0)
 
     @property
     def frozen(self) -> bool:
-        return self._frozen_at is not None
+        return self._state[0] is not None
 
 
 @lru_cache(maxsize=64)

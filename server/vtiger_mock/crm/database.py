@@ -11,12 +11,14 @@ Layout (close to Vtiger's own, so the same questions are cheap to ask):
 
 from __future__ import annotations
 
+import math
+import operator
 import sqlite3
 import threading
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -81,13 +83,24 @@ class Prepared:
         the other one (-1) being the last value."""
         return tuple(int(n[1:]) if n[:1] == "v" and n[1:].isdigit() else -1 for n in self.names)
 
-    def _values(self, params: dict[str, Any]) -> list[Any]:
-        return [params[name] if name in params else self.constants[name] for name in self.names]
+    @cached_property
+    def _pick(self) -> Callable[[dict[str, Any]], Sequence[Any]]:
+        """Binds in positional order from a name → value dict, in C (itemgetter)."""
+        if not self.names:
+            return lambda _params: ()
+        get = operator.itemgetter(*self.names)
+        if len(self.names) == 1:
+            return lambda params: (get(params),)
+        return get
+
+    def _values(self, params: dict[str, Any]) -> Sequence[Any]:
+        # Constants are what the statement fixed itself (an OFFSET 0): the caller's names win.
+        return self._pick({**self.constants, **params} if self.constants else params)
 
     def _run(self, conn: Connection, params: dict[str, Any]) -> Any:
         return self._run_values(conn, self._values(params))
 
-    def _run_values(self, conn: Connection, values: list[Any]) -> Any:
+    def _run_values(self, conn: Connection, values: Sequence[Any]) -> Any:
         # Connection.execute makes the cursor; CPython resets the statement as soon as the cursor
         # is dropped, which is when the caller returns.
         return conn.connection.dbapi_connection.execute(self.sql, values)  # type: ignore[union-attr]
@@ -107,7 +120,7 @@ class Prepared:
     def first(self, conn: Connection, **params: Any) -> tuple[Any, ...] | None:
         return self.first_of(conn, self._values(params))
 
-    def first_of(self, conn: Connection, values: list[Any]) -> tuple[Any, ...] | None:
+    def first_of(self, conn: Connection, values: Sequence[Any]) -> tuple[Any, ...] | None:
         """The first row, binds given in positional order."""
         if self.unpack is None:
             found: tuple[Any, ...] | None = self._run_values(conn, values).fetchone()
@@ -120,7 +133,7 @@ class Prepared:
             return self._run_plain(conn, values).fetchone()  # type: ignore[no-any-return]
         return self.unpack(packed) if packed is not None else None
 
-    def _run_plain(self, conn: Connection, values: list[Any]) -> Any:
+    def _run_plain(self, conn: Connection, values: Sequence[Any]) -> Any:
         return conn.connection.dbapi_connection.execute(self.plain_sql, values)  # type: ignore[union-attr]
 
     def execute(self, conn: Connection, **params: Any) -> int:
@@ -144,6 +157,29 @@ def _in_bind_order(statement: Prepared, values: list[Any]) -> list[Any]:
 
 # Sets of columns update_row() prepares statements for, per table.
 MAX_COLUMN_SETS = 256
+
+
+def _kept_type(column_type: sa.types.TypeEngine[Any]) -> type:
+    """The Python type SQLite stores unchanged in a column of this type: its affinity converts
+    numbers given to a TEXT column to text, numeric text (and whole floats) given to an INTEGER
+    one to integers, and integers given to a REAL one to floats."""
+    if isinstance(column_type, sa.Integer):
+        return int
+    if isinstance(column_type, sa.Float):
+        return float
+    if isinstance(column_type, (sa.Text, sa.String)):
+        return str
+    return type(None)  # other affinities: nothing is assumed
+
+
+def _stored_as_given(value: Any, kept: type) -> bool:
+    """Whether SQLite stores `value` exactly as given in a column keeping `kept` (NULL always).
+    Not: a bool (an int subclass, stored as 0/1), NaN (stored as NULL) or -0.0 (read back 0.0)."""
+    if value is None:
+        return True
+    if type(value) is not kept:
+        return False
+    return kept is not float or (value == value and (value != 0.0 or math.copysign(1.0, value) > 0))
 
 
 def _blob_in_json(error: sqlite3.OperationalError) -> bool:
@@ -186,25 +222,28 @@ def _with_id_list(build: Callable[[list[sa.BindParameter[Any]]], Any], names: li
 
 
 class Transaction:
-    """`with db.transaction(write) as conn`: begun and ended on the driver (SQLAlchemy's own
-    bookkeeping costs ten times SQLite's BEGIN + COMMIT).  Writers take SQLite's write lock up
-    front (BEGIN IMMEDIATE) so that two processes never deadlock upgrading a read lock.
+    """`with db.transaction(mode) as conn`: begun and ended on the driver (SQLAlchemy's own
+    bookkeeping costs ten times SQLite's BEGIN + COMMIT).  "write" takes SQLite's write lock up
+    front (BEGIN IMMEDIATE) so that two processes never deadlock upgrading a read lock; "read"
+    begins a deferred transaction; "autocommit" begins none, and each statement commits on its
+    own (anything that opened a transaction anyway is ended here all the same).
 
     A statement run through SQLAlchemy inside joins this transaction (see `_begin` in
     create_engine); its transaction object is then what commits or rolls back.  A class rather
     than a generator context manager: every request enters one."""
 
-    __slots__ = ("conn", "raw", "write")
+    __slots__ = ("begin", "conn", "raw")
 
-    def __init__(self, conn: Connection, write: bool) -> None:
+    def __init__(self, conn: Connection, mode: TransactionMode) -> None:
         self.conn = conn
         self.raw: Any = conn.connection.dbapi_connection
-        self.write = write
+        self.begin = _BEGIN[mode]
 
     def __enter__(self) -> Connection:
         if self.raw.in_transaction:
             raise RuntimeError("a transaction is already open on this thread's connection")
-        self.raw.execute("BEGIN IMMEDIATE" if self.write else "BEGIN")
+        if self.begin:
+            self.raw.execute(self.begin)
         return self.conn
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
@@ -216,8 +255,12 @@ class Transaction:
                 self.raw.rollback()
         elif conn.in_transaction():
             conn.commit()
-        else:
+        elif self.raw.in_transaction:
             self.raw.commit()
+
+
+TransactionMode = Literal["read", "write", "autocommit"]
+_BEGIN: dict[str, str] = {"read": "BEGIN", "write": "BEGIN IMMEDIATE", "autocommit": ""}
 
 
 class Database:
@@ -287,6 +330,7 @@ class Database:
         self._prepared: dict[Hashable, Prepared] = {}
         self._names: dict[tuple[str, str | None], tuple[str, ...]] = {}
         self._column_sets: dict[str, set[tuple[str, ...]]] = {}
+        self._kept: dict[str, dict[str, type]] = {}
         self._local = threading.local()
         self._open: dict[threading.Thread, Connection] = {}
         self._open_lock = threading.Lock()
@@ -396,9 +440,9 @@ class Database:
                 self._open[threading.current_thread()] = conn
         return conn
 
-    def transaction(self, write: bool = False) -> Transaction:
+    def transaction(self, mode: TransactionMode = "read") -> Transaction:
         """One request = one transaction on this thread's connection (see Transaction)."""
-        return Transaction(self.connection(), write)
+        return Transaction(self.connection(), mode)
 
     def invalidate(self) -> None:
         """The database was replaced wholesale (a copy SQLite does not count as changes)."""
@@ -448,23 +492,30 @@ class Database:
         finally:
             cursor.close()
 
-    def insert_row(self, conn: Connection, table: sa.Table, row: dict[str, Any]) -> None:
+    def insert_row(self, conn: Connection, table: sa.Table, row: dict[str, Any]) -> dict[str, Any] | None:
         """INSERT every column of `table` (absent ones as NULL, flags as 0): one prepared statement
-        per table instead of a statement built per call."""
+        per table instead of a statement built per call.  Returns the row as a read would give it,
+        when every value is stored as it is (see `stored_as_given`); None when one may not be."""
         columns = self._column_names(table)
         statement = self.prepared(
             ("insert", table.name),
             lambda: table.insert().values({c: sa.bindparam(f"v{i}") for i, c in enumerate(columns)}),
         )
         full = {DELETED: 0, CONVERTED: 0, **row} if DELETED in table.c else row
-        statement._run_values(conn, _in_bind_order(statement, [full.get(c) for c in columns]))
+        values = [full.get(c) for c in columns]
+        statement._run_values(conn, _in_bind_order(statement, values))
+        kept = self._kept_types(table)
+        if all(map(_stored_as_given, values, map(kept.__getitem__, columns))):
+            return dict(zip(columns, values, strict=True))
+        return None
 
     def update_row(
         self, conn: Connection, table: sa.Table, key: int, row: dict[str, Any], changed: Iterable[str]
     ) -> dict[str, Any]:
         """UPDATE row `key` to `row` (a full row, as read and changed), writing the `changed`
         columns; returns them as SQLite stored them (column affinity turns 5 into "5" in a text
-        column and "5" into 5 in an integer one), the rest of `row` being as read.
+        column and "5" into 5 in an integer one): read back, unless every value is one SQLite
+        stores as given (`_stored_as_given`), the usual case.  The rest of `row` is as read.
 
         Only the changed columns: SQLite rewrites the entries of every index over a column an
         UPDATE sets, even to the same value, and a record's table has several.  A statement per
@@ -481,10 +532,21 @@ class Database:
                 names = every
             shapes.add(names)
         update = self.prepared(("update", table.name, names), partial(_update_columns, table, names))
-        update._run(conn, {"key": key, **{f"v{i:03d}": row.get(name) for i, name in enumerate(names)}})
+        values = [row.get(name) for name in names]
+        update._run(conn, {"key": key, **{f"v{i:03d}": value for i, value in enumerate(values)}})
+        kept = self._kept_types(table)
+        if all(map(_stored_as_given, values, map(kept.__getitem__, names))):
+            return dict(zip(names, values, strict=True))
         read = self.prepared(("select", table.name, names), partial(_select_columns, table, names))
         stored = read.first_of(conn, [key])
         return dict(zip(names, stored, strict=True)) if stored is not None else {}
+
+    def _kept_types(self, table: sa.Table) -> dict[str, type]:
+        """Per column, the Python type a value keeps on its way into the column (its affinity)."""
+        kept = self._kept.get(table.name)
+        if kept is None:
+            kept = self._kept[table.name] = {c.name: _kept_type(c.type) for c in table.columns}
+        return kept
 
     def _column_names(self, table: sa.Table, but: str | None = None) -> tuple[str, ...]:
         """The names of `table`'s columns in order, `but` left out (SQLAlchemy's column collection

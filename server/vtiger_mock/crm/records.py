@@ -351,12 +351,13 @@ class RecordStore:
                     "modifiedtime": now,
                 },
             )
-        self.db.insert_row(conn, self.db.table_for(module), {"crmid": record_id, **values})
+        stored = self.db.insert_row(conn, self.db.table_for(module), {"crmid": record_id, **values})
         if module.is_inventory:
             return self.inventory.after_save(conn, module, record_id, element, actor, "create", None)
         # The answer is printed as the requested module even when the row is filed under another
         # (a Calendar record without activitytype Task comes back as 9x…, is an Event afterwards).
-        return self.retrieve(conn, module, record_id)
+        # The row as stored, when the insert could tell; else read back.
+        return self.retrieve(conn, module, record_id, row=stored)
 
     def update(
         self, conn: Connection, element: Any, actor: Actor, mode: Literal["update", "revise"]

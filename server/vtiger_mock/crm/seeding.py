@@ -155,7 +155,7 @@ class Seeder:
 
     def load(self, records: Mapping[str, Iterable[Mapping[str, Any]]]) -> dict[str, int]:
         """Load fixture records in one transaction; returns how many records of each module."""
-        with self.db.transaction(write=True) as conn:
+        with self.db.transaction("write") as conn:
             return self.load_in(conn, records)
 
     def load_in(self, conn: Connection, records: Mapping[str, Iterable[Mapping[str, Any]]]) -> dict[str, int]:
@@ -471,7 +471,7 @@ class Seeder:
         record.update(user_name=user_name, is_admin="on" if is_admin else "off", accesskey=key)
         if password is not None:
             record["user_password"] = hash_password(password, salt=f"{rng.getrandbits(64):016x}")
-        with self.db.transaction(write=True) as conn:
+        with self.db.transaction("write") as conn:
             if self.crm.auth.find_user_id(conn, user_name) is not None:
                 raise UserExists(user_name)
             self.load_in(conn, {"Users": [record]})

@@ -99,7 +99,7 @@ class CRM:
         """Create the tables; a new database gets the records of a fresh install."""
         self.db.create_all()
         if self.db.is_empty():
-            with self.db.transaction(write=True) as conn:
+            with self.db.transaction("write") as conn:
                 self.sequences.init(conn, list(self.modules), self.profile.first_crmid)
                 self.load_records(conn, self._initial_records())
 

@@ -13,10 +13,10 @@ def getchallenge(ctx: Context, params: dict[str, Any]) -> dict[str, Any]:
     username = params["username"]
     if username is None:
         raise errors.no_username()
-    user_id = ctx.crm.auth.find_user_id(ctx.conn, username)
-    if user_id is None:
+    issued = ctx.crm.auth.issue_token(ctx.conn, username)
+    if issued is None:
         raise errors.unknown_username()
-    token, server_time, expire_time = ctx.crm.auth.issue_token(ctx.conn, user_id)
+    token, server_time, expire_time = issued
     return {"token": token, "serverTime": server_time, "expireTime": expire_time}
 
 

@@ -13,7 +13,7 @@ from vtiger_mock.protocol.request import WsRequest
 from vtiger_mock.settings import Settings
 
 
-@dataclass
+@dataclass(slots=True)
 class Context:
     crm: CRM
     settings: Settings

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 from typing import Any
 
+import orjson
 import sqlalchemy.exc
 
 from vtiger_mock.crm.state import CRM
@@ -23,6 +25,9 @@ log = logging.getLogger("vtiger_mock")
 def _reject_constant(name: str) -> Any:
     raise ValueError(name)  # PHP's json_decode knows no NaN / Infinity
 
+
+# Digits enough for an integer beyond 64 bits (19 for one below -2**63).
+_LONG_DIGITS = re.compile(r"\d{19}")
 
 # json_decode's default nesting limit.
 PHP_JSON_DEPTH = 512
@@ -41,12 +46,24 @@ def _depth(value: Any) -> int:
 
 
 def decode_json(text: str) -> Any:
-    """PHP json_decode($v, true): anything it cannot decode becomes null, never an error."""
+    """PHP json_decode($v, true): anything it cannot decode becomes null, never an error.
+
+    orjson reads most texts several times faster.  The standard library's parser reads the rest:
+    what orjson refuses (lone surrogates, too deep) and long digit runs, where orjson makes an
+    integer beyond 64 bits a float but the standard library keeps it whole."""
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
+        if _LONG_DIGITS.search(text) is not None:
+            raise ValueError("read by the standard library")
+        value = orjson.loads(text)
+    except ValueError:  # orjson.JSONDecodeError is one
+        try:
+            value = json.loads(text, parse_constant=_reject_constant)
+        except (ValueError, RecursionError):
+            return None
+    # Nesting needs an opening bracket per level: most texts cannot be too deep, unwalked.
+    if text.count("[") + text.count("{") > PHP_JSON_DEPTH and _depth(value) > PHP_JSON_DEPTH:
         return None
-    return None if _depth(value) > PHP_JSON_DEPTH else value
+    return value
 
 
 def operation_params(op: Operation, request: WsRequest) -> dict[str, Any]:
@@ -90,15 +107,15 @@ class Dispatcher:
             return envelope.uncaught(envelope.CONTENT_TYPE)
         try:
             try:
-                with self.crm.db.transaction(write=op.writes) as conn:
+                with self.crm.db.transaction(op.transaction) as conn:
                     result = self._run(op, request, conn, acting)
             except (sqlite3.OperationalError, sqlalchemy.exc.OperationalError) as busy:
                 # A read-mode request that wrote (a session touched by the idle timeout) and met
                 # another process's write: everything rolled back; again, holding the write lock.
-                if op.writes or "database is locked" not in str(busy):
+                if op.transaction != "read" or "database is locked" not in str(busy):
                     raise
                 acting.clear()
-                with self.crm.db.transaction(write=True) as conn:
+                with self.crm.db.transaction("write") as conn:
                     result = self._run(op, request, conn, acting)
             return envelope.success(result)
         except errors.WebServiceError as error:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from vtiger_mock.crm.database import TransactionMode
+
 ParamType = Literal["string", "encoded"]
 Handler = Callable[[Any, dict[str, Any]], Any]
 
@@ -27,10 +29,22 @@ class Operation:
     # extendsession: adopts whatever session it is given instead of rejecting unknown ids, and
     # insists on `operation` being in the POST body (webservice.php).
     extends_session: bool = False
-    # Takes SQLite's write lock up front (BEGIN IMMEDIATE): every POST operation, and the GET ones
-    # that write ("writes": true; getchallenge stores the token).  A deferred transaction that reads
-    # and then writes can meet another process's write and fail instead of waiting.
-    writes: bool = False
+    # How the request's statements are grouped (crm/database.py, Transaction):
+    # - "write": SQLite's write lock taken up front (BEGIN IMMEDIATE): every POST operation.  A
+    #   deferred transaction that reads and then writes can meet another process's write and fail
+    #   instead of waiting.
+    # - "read": a deferred transaction (GET operations).
+    # - "autocommit": no transaction around the handler; each statement commits on its own.  For
+    #   handlers whose writes stand alone (getchallenge's token: one statement), where BEGIN and
+    #   COMMIT would be most of SQLite's work.
+    transaction: TransactionMode = "read"
+
+
+def _transaction_mode(spec: dict[str, Any]) -> TransactionMode:
+    mode = spec.get("transaction", "write" if spec["type"].upper() == "POST" else "read")
+    if mode not in ("read", "write", "autocommit"):
+        raise ValueError(f"unknown transaction mode {mode!r}")
+    return mode  # type: ignore[no-any-return]
 
 
 def _resolve(path: str) -> Handler:
@@ -62,7 +76,7 @@ class OperationRegistry:
                 params=params,  # type: ignore[arg-type]
                 handler=_resolve(spec["handler"]),
                 extends_session=bool(spec.get("extendsSession", False)),
-                writes=spec["type"].upper() == "POST" or bool(spec.get("writes", False)),
+                transaction=_transaction_mode(spec),
             )
         return cls(ops)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qsl
+import binascii
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request, cookie_parser
@@ -21,13 +22,29 @@ class UploadedFile:
     data: bytes
 
 
-@dataclass(frozen=True)
 class WsRequest:
-    method: str
-    query: dict[str, str]
-    body: dict[str, str]
-    files: dict[str, UploadedFile] = field(default_factory=dict)
-    cookies: dict[str, str] = field(default_factory=dict)
+    """One webservice request as PHP sees it: $_GET, $_POST, $_FILES and $_COOKIE.  Never changed
+    after parsing.  A plain slotted class: every request builds one, and a frozen dataclass's
+    __init__ costs several times as much."""
+
+    __slots__ = ("body", "cookies", "files", "method", "query")
+
+    def __init__(
+        self,
+        method: str,
+        query: dict[str, str],
+        body: dict[str, str],
+        files: dict[str, UploadedFile] | None = None,
+        cookies: dict[str, str] | None = None,
+    ) -> None:
+        self.method = method
+        self.query = query
+        self.body = body
+        self.files: dict[str, UploadedFile] = files if files is not None else {}
+        self.cookies: dict[str, str] = cookies if cookies is not None else {}
+
+    def __repr__(self) -> str:
+        return f"WsRequest(method={self.method!r}, query={self.query!r}, body={self.body!r})"
 
     def request_param(self, name: str) -> str | None:
         """$_REQUEST: the body wins over the query string (PHP's default request_order "GP")."""
@@ -50,27 +67,34 @@ class WsRequest:
         return value
 
 
-def _last_values(items: Any) -> dict[str, str]:
-    # PHP keeps the last of repeated keys (without []); so does this.
-    out: dict[str, str] = {}
-    for key, value in items:
-        if isinstance(value, str):
-            out[key] = value
-    return out
+# A "%" that does not start a two-digit hex escape (kept as it is by the decoders).
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _unquote_plus(text: str) -> str:
+    """urllib's unquote_plus (escapes decoded as UTF-8, bad bytes replaced), its common case in C.
+
+    Quoted-printable's "=XX" escapes are URL encoding's "%XX": for ASCII text with no "=" (which
+    quoted-printable would read) and only well-formed escapes, binascii decodes in one call what
+    urllib decodes escape by escape, the same bytes decoded the same way."""
+    if "+" in text:
+        text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    if text.isascii() and "=" not in text and _BAD_ESCAPE.search(text) is None:
+        return binascii.a2b_qp(text.replace("%", "=")).decode("utf-8", "replace")
+    return unquote(text, encoding="utf-8", errors="replace")
 
 
 def _form_pairs(text: str) -> dict[str, str]:
-    """$_GET / $_POST from an urlencoded string: the standard library's parser (a quarter of the
-    cost of Starlette's), PHP's max_input_vars kept."""
-    if "%" not in text and "+" not in text:
-        # Nothing to decode (most GET query strings): parse_qsl's result without its unquoting.
-        out: dict[str, str] = {}
-        for part in [p for p in text.split("&") if p][:PHP_MAX_INPUT_VARS]:
-            name, _, value = part.partition("=")
-            out[name] = value
-        return out
-    pairs = parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="replace")
-    return _last_values(pairs[:PHP_MAX_INPUT_VARS])
+    """$_GET / $_POST from an urlencoded string, as the standard library's parse_qsl reads it
+    (blank values kept, empty pairs dropped, the last of repeated names wins, as PHP keeps it for
+    names without []), PHP's max_input_vars kept."""
+    out: dict[str, str] = {}
+    for part in [p for p in text.split("&") if p][:PHP_MAX_INPUT_VARS]:
+        name, _, value = part.partition("=")
+        out[_unquote_plus(name)] = _unquote_plus(value)
+    return out
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -106,13 +130,7 @@ async def read_request(scope: Scope, receive: Receive) -> WsRequest:
             body = _form_pairs((await _read_body(receive)).decode("utf-8", "replace"))
         elif content_type.startswith("multipart/form-data"):
             body, files = await _read_multipart(scope, receive)
-    return WsRequest(
-        method=method,
-        query=query,
-        body=body,
-        files=files,
-        cookies=cookie_parser(cookie_header) if cookie_header else {},
-    )
+    return WsRequest(method, query, body, files, cookie_parser(cookie_header) if cookie_header else None)
 
 
 async def _read_multipart(scope: Scope, receive: Receive) -> tuple[dict[str, str], dict[str, UploadedFile]]:
