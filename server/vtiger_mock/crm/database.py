@@ -11,7 +11,6 @@ Layout (close to Vtiger's own, so the same questions are cheap to ask):
 
 from __future__ import annotations
 
-import math
 import operator
 import sqlite3
 import threading
@@ -172,14 +171,33 @@ def _kept_type(column_type: sa.types.TypeEngine[Any]) -> type:
     return type(None)  # other affinities: nothing is assumed
 
 
-def _stored_as_given(value: Any, kept: type) -> bool:
-    """Whether SQLite stores `value` exactly as given in a column keeping `kept` (NULL always).
-    Not: a bool (an int subclass, stored as 0/1), NaN (stored as NULL) or -0.0 (read back 0.0)."""
+# _as_stored's answer when it cannot tell what SQLite will give back.
+UNSURE: Any = object()
+_EXACT_FLOAT_INT = 2**53
+
+
+def _as_stored(value: Any, kept: type) -> Any:
+    """What a read gives back after SQLite stores `value` in a column keeping `kept`: the value
+    itself when its type is kept (NULL always), a whole number as a float in a REAL column, and
+    UNSURE otherwise (a bool, stored as 0/1; NaN, stored as NULL; numbers in text columns…)."""
     if value is None:
-        return True
-    if type(value) is not kept:
-        return False
-    return kept is not float or (value == value and (value != 0.0 or math.copysign(1.0, value) > 0))
+        return None
+    kind = type(value)
+    if kind is kept:
+        if kept is float:
+            if value != value:
+                return UNSURE
+            return value if value != 0.0 else 0.0  # -0.0 comes back 0.0
+        return value
+    if kept is float and kind is int and -_EXACT_FLOAT_INT <= value <= _EXACT_FLOAT_INT:
+        return float(value)
+    return UNSURE
+
+
+def _read_as_stored(values: list[Any], kinds: Iterable[type]) -> list[Any] | None:
+    """`values` as a read would give them back, or None when one cannot be told (read them)."""
+    stored = list(map(_as_stored, values, kinds))
+    return None if any(v is UNSURE for v in stored) else stored
 
 
 def _blob_in_json(error: sqlite3.OperationalError) -> bool:
@@ -494,8 +512,8 @@ class Database:
 
     def insert_row(self, conn: Connection, table: sa.Table, row: dict[str, Any]) -> dict[str, Any] | None:
         """INSERT every column of `table` (absent ones as NULL, flags as 0): one prepared statement
-        per table instead of a statement built per call.  Returns the row as a read would give it,
-        when every value is stored as it is (see `stored_as_given`); None when one may not be."""
+        per table instead of a statement built per call.  Returns the row as a read would give it
+        when SQLite's affinity rules tell (see `_as_stored`); None when they do not."""
         columns = self._column_names(table)
         statement = self.prepared(
             ("insert", table.name),
@@ -504,18 +522,16 @@ class Database:
         full = {DELETED: 0, CONVERTED: 0, **row} if DELETED in table.c else row
         values = [full.get(c) for c in columns]
         statement._run_values(conn, _in_bind_order(statement, values))
-        kept = self._kept_types(table)
-        if all(map(_stored_as_given, values, map(kept.__getitem__, columns))):
-            return dict(zip(columns, values, strict=True))
-        return None
+        stored = _read_as_stored(values, map(self._kept_types(table).__getitem__, columns))
+        return dict(zip(columns, stored, strict=True)) if stored is not None else None
 
     def update_row(
         self, conn: Connection, table: sa.Table, key: int, row: dict[str, Any], changed: Iterable[str]
     ) -> dict[str, Any]:
         """UPDATE row `key` to `row` (a full row, as read and changed), writing the `changed`
         columns; returns them as SQLite stored them (column affinity turns 5 into "5" in a text
-        column and "5" into 5 in an integer one): read back, unless every value is one SQLite
-        stores as given (`_stored_as_given`), the usual case.  The rest of `row` is as read.
+        column and "5" into 5 in an integer one): read back, unless the affinity rules tell what
+        every value becomes (`_as_stored`), the usual case.  The rest of `row` is as read.
 
         Only the changed columns: SQLite rewrites the entries of every index over a column an
         UPDATE sets, even to the same value, and a record's table has several.  A statement per
@@ -534,9 +550,9 @@ class Database:
         update = self.prepared(("update", table.name, names), partial(_update_columns, table, names))
         values = [row.get(name) for name in names]
         update._run(conn, {"key": key, **{f"v{i:03d}": value for i, value in enumerate(values)}})
-        kept = self._kept_types(table)
-        if all(map(_stored_as_given, values, map(kept.__getitem__, names))):
-            return dict(zip(names, values, strict=True))
+        known = _read_as_stored(values, map(self._kept_types(table).__getitem__, names))
+        if known is not None:
+            return dict(zip(names, known, strict=True))
         read = self.prepared(("select", table.name, names), partial(_select_columns, table, names))
         stored = read.first_of(conn, [key])
         return dict(zip(names, stored, strict=True)) if stored is not None else {}

@@ -504,11 +504,9 @@ class RecordStore:
         return owner if owner is not None else actor.id
 
     def _owner_of(self, module: ModuleMeta, values: Mapping[str, Any]) -> int | None:
-        for f in module.fields:
-            if f.kind == "owner":
-                value = values.get(f.col)
-                return int(value) if value is not None else None
-        return None
+        f = module.owner_field
+        value = values.get(f.col) if f is not None else None
+        return int(value) if value is not None else None
 
     def _stamp(self, module: ModuleMeta, values: Row, now: str, actor: Actor, *, created: bool) -> None:
         if created and module.field(CREATED_TIME) is not None:

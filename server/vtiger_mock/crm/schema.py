@@ -119,8 +119,27 @@ class ModuleMeta:
         return self.by_name.get(name)
 
     @property
-    def mandatory_fields(self) -> list[FieldMeta]:
-        return [f for f in self.fields if f.mandatory]
+    def mandatory_fields(self) -> tuple[FieldMeta, ...]:
+        found: tuple[FieldMeta, ...] | None = self.memo.get("mandatory")
+        if found is None:
+            found = self.memo["mandatory"] = tuple(f for f in self.fields if f.mandatory)
+        return found
+
+    def fields_with(self, special: str) -> tuple[FieldMeta, ...]:
+        """The fields tagged `special` (crm/specials.py): looked for on every write, worked out once."""
+        key = f"special:{special}"
+        found: tuple[FieldMeta, ...] | None = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = tuple(f for f in self.fields if f.special == special)
+        return found
+
+    @property
+    def owner_field(self) -> FieldMeta | None:
+        """The first owner field (assigned_user_id), whose value crmentity keeps as smownerid."""
+        if "owner" not in self.memo:
+            self.memo["owner"] = next((f for f in self.fields if f.kind == "owner"), None)
+        found: FieldMeta | None = self.memo["owner"]
+        return found
 
     @property
     def is_inventory(self) -> bool:

@@ -13,10 +13,8 @@ from vtiger_mock.crm.values import mysql_number, php_string
 
 def normalise_input(module: ModuleMeta, element: dict[str, Any]) -> None:
     """Rewrite client values before validation."""
-    for f in module.fields:
-        if f.name not in element:
-            continue
-        if f.special == "emailParent":
+    for f in module.fields_with("emailParent"):
+        if f.name in element:
             # Emails encode the parent as "<ws id>@<field id>|"; only the id is stored.
             element[f.name] = php_string(element[f.name]).split("@", 1)[0]
 
@@ -42,12 +40,12 @@ def charge_output(stored: Any) -> Any:
 
 def compute(module: ModuleMeta, values: dict[str, Any], supplied: set[str], created: bool) -> None:
     """Fill computed fields of a row about to be saved (`values` by column name)."""
-    for f in module.fields:
-        if f.special == "computedForecast":
-            amount = _number(module, values, "amount")
-            probability = _number(module, values, "probability")
-            values[f.col] = amount * probability / 100
-        elif f.special == "productCurrency" and f.kind == "decimal":
+    for f in module.fields_with("computedForecast"):
+        amount = _number(module, values, "amount")
+        probability = _number(module, values, "probability")
+        values[f.col] = amount * probability / 100
+    for f in module.fields_with("productCurrency"):
+        if f.kind == "decimal":
             # The price in the base currency follows the unit price.
             values[f.col] = _number(module, values, "unit_price")
     if created and not supplied & {"duration_hours", "duration_minutes"}:

@@ -192,9 +192,12 @@ def split_ws_id(value: str) -> tuple[str, str]:
     return parts[0], parts[1] if len(parts) > 1 else ""
 
 
+_LEADING_INT = re.compile(r"\s*(\d+)")
+
+
 def leading_int(text: str) -> int | None:
     """MySQL's cast of "12x5" or "12" to an integer: the leading digits, else None."""
-    match = re.match(r"^\s*(\d+)", text)
+    match = _LEADING_INT.match(text)
     return int(match.group(1)) if match else None
 
 
