@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
@@ -29,7 +30,7 @@ from vtiger_mock.protocol import envelope
 from vtiger_mock.protocol.dispatch import Dispatcher
 from vtiger_mock.protocol.envelope import Reply
 from vtiger_mock.protocol.registry import OperationRegistry
-from vtiger_mock.protocol.request import WsRequest, read_request
+from vtiger_mock.protocol.request import WsRequest, read_bodiless_request, read_request
 from vtiger_mock.settings import Settings
 
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -37,6 +38,7 @@ _ROUTED_METHODS = frozenset([*_METHODS, "HEAD"])  # Route adds HEAD wherever GET
 # The start of every success envelope (protocol/envelope.py): lets the journal tell success from
 # failure without parsing large query results.
 _SUCCESS_PREFIX = b'{"success":true'
+_new_answered = partial(tuple.__new__, Answered)
 
 request_log = logging.getLogger("vtiger_mock.requests")
 log = logging.getLogger("vtiger_mock")
@@ -79,6 +81,7 @@ class Webservice:
     def __init__(self, dispatcher: Dispatcher, control: MockControl, settings: Settings) -> None:
         self.dispatcher = dispatcher
         self.control = control
+        self.journal = control.journal
         self.crm = control.crm
         self.log_requests = settings.log_requests
 
@@ -86,10 +89,18 @@ class Webservice:
         # Wall time for latency (a measurement); the emulated clock stamps the entry.
         started = time.perf_counter()
         try:
-            ws = await read_request(scope, receive)
+            if scope["method"] == "POST":
+                ws = await read_request(scope, receive)
+            else:
+                ws = read_bodiless_request(scope)
             rule = self.control.faults.pick(ws.operation)
-            response, user = await self._answer(ws, rule)
-            if self.control.journal.enabled or self.log_requests:
+            response: Reply | None
+            user: str | None
+            if rule is None:  # no fault: straight to the dispatcher, no coroutine in between
+                response, user = self.dispatcher.handle_as(ws)
+            else:
+                response, user = await self._faulted(ws, rule)
+            if self.journal.enabled or self.log_requests:
                 self._record(ws, scope, user, response, rule, started)
         except Exception:
             # The dispatcher turns handler failures into envelopes; anything else is PHP's
@@ -101,10 +112,8 @@ class Webservice:
             return
         await response(scope, receive, send)
 
-    async def _answer(self, ws: WsRequest, rule: Rule | None) -> tuple[Reply | None, str | None]:
+    async def _faulted(self, ws: WsRequest, rule: Rule) -> tuple[Reply | None, str | None]:
         """The answer, with the faults of `rule` applied, and the session's user (for the journal)."""
-        if rule is None:
-            return self.dispatcher.handle_as(ws)
         action = rule.action
         if rule.when == "before":
             if action.delay_ms:
@@ -112,7 +121,7 @@ class Webservice:
             if not action.replaces_response:
                 return self.dispatcher.handle_as(ws)
             # The dispatcher names the session's user; a fault that answers instead needs a lookup.
-            watched = self.control.journal.enabled or self.log_requests
+            watched = self.journal.enabled or self.log_requests
             return self._fault_response(rule), (self._session_user(ws) if watched else None)
         # "after": the operation runs and commits, then the fault
         answered, user = self.dispatcher.handle_as(ws)
@@ -168,25 +177,31 @@ class Webservice:
         rule: Rule | None,
         started: float,
     ) -> None:
-        journal = self.control.journal
-        status = response.status_code if response is not None else 0
-        body = response.body if response is not None else b""
+        journal = self.journal
+        if response is not None:
+            status, body = response.status_code, response.body
+        else:
+            status, body = 0, b""
         success = status == 200 and body.startswith(_SUCCESS_PREFIX)
-        answered = Answered(
-            journal.next_id(),
-            self.crm.clock.now(),
-            ws.method,
-            ws.query,
-            ws.body,
-            ws.files,
-            scope["path"],
-            user,
-            status,
-            True if success else None,
-            # A failure's body is kept (small) to read its code and message from when it is read.
-            body if status == 200 and not success else None,
-            time.perf_counter() - started,
-            (rule.id, rule.action.kind) if rule is not None else None,
+        # Built as a plain tuple of Answered's fields (NamedTuple's own __new__ is Python code run
+        # on every request).
+        answered: Answered = _new_answered(
+            (
+                journal.next_id(),
+                self.crm.clock.now(),
+                ws.method,
+                ws.query,
+                ws.body,
+                ws.files,
+                scope["path"],
+                user,
+                status,
+                True if success else None,
+                # A failure's body is kept (small) to read its code and message from when it is read.
+                body if status == 200 and not success else None,
+                time.perf_counter() - started,
+                (rule.id, rule.action.kind) if rule is not None else None,
+            )
         )
         journal.add(answered)
         if not self.log_requests:

@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
 from vtiger_mock.crm.clock import Clock
@@ -109,20 +110,25 @@ class Auth:
         token = self.ids.uniqid(now)
         issued = int(now)
         u, t = self.users, self.db.ws_tokens
-        # One row per user (the key): INSERT OR REPLACE drops the previous token.
-        written = self.db.prepared(
-            "auth.token_for_name",
-            lambda: (
-                t.insert()
-                .prefix_with("OR REPLACE")
-                .from_select(
-                    ["userid", "token", "expiretime"],
-                    sa.select(u.c.crmid, sa.bindparam("token"), sa.bindparam("expires"))
-                    .where(u.c.user_name == sa.bindparam("name"), u.c[DELETED] == 0)
-                    .limit(1),
-                )
-            ),
-        ).execute(conn, name=user_name, token=token, expires=issued + TOKEN_LIFETIME)
+
+        # One row per user (the key): the previous token is overwritten in place (an upsert
+        # costs SQLite less than INSERT OR REPLACE's delete and insert).
+        def build() -> Any:
+            insert = sqlite.insert(t).from_select(
+                ["userid", "token", "expiretime"],
+                sa.select(u.c.crmid, sa.bindparam("token"), sa.bindparam("expires"))
+                .where(u.c.user_name == sa.bindparam("name"), u.c[DELETED] == 0)
+                .limit(1),
+            )
+            excluded = insert.excluded
+            return insert.on_conflict_do_update(
+                index_elements=[t.c.userid],
+                set_={"token": excluded.token, "expiretime": excluded.expiretime},
+            )
+
+        written = self.db.prepared("auth.token_for_name", build).execute(
+            conn, name=user_name, token=token, expires=issued + TOKEN_LIFETIME
+        )
         return (token, issued, issued + TOKEN_LIFETIME) if written else None
 
     def live_token(self, conn: Connection, user_id: int) -> str | None:

@@ -91,7 +91,17 @@ def _form_pairs(text: str) -> dict[str, str]:
     (blank values kept, empty pairs dropped, the last of repeated names wins, as PHP keeps it for
     names without []), PHP's max_input_vars kept."""
     out: dict[str, str] = {}
-    for part in [p for p in text.split("&") if p][:PHP_MAX_INPUT_VARS]:
+    parts = text.split("&")
+    if "" in parts:
+        parts = [p for p in parts if p]
+    if len(parts) > PHP_MAX_INPUT_VARS:
+        parts = parts[:PHP_MAX_INPUT_VARS]
+    if "%" not in text and "+" not in text:  # nothing to decode: most GET query strings
+        for part in parts:
+            name, _, value = part.partition("=")
+            out[name] = value
+        return out
+    for part in parts:
         name, _, value = part.partition("=")
         out[_unquote_plus(name)] = _unquote_plus(value)
     return out
@@ -109,10 +119,8 @@ async def _read_body(receive: Receive) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-async def read_request(scope: Scope, receive: Receive) -> WsRequest:
-    """The request straight from the ASGI scope: every webservice call pays for this, and a
-    Starlette Request (headers, URL and query objects) costs more than the parsing itself."""
-    method: str = scope["method"]
+def _query_and_headers(scope: Scope) -> tuple[dict[str, str], str, str]:
+    """$_GET, the Content-Type (lower-cased) and the Cookie header."""
     # Starlette decodes the raw query string as latin-1 too; escapes are decoded as UTF-8.
     query = _form_pairs(scope["query_string"].decode("latin-1"))
     content_type = ""
@@ -122,15 +130,32 @@ async def read_request(scope: Scope, receive: Receive) -> WsRequest:
             content_type = value.decode("latin-1").lower()
         elif key == b"cookie":
             cookie_header = value.decode("latin-1")
+    return query, content_type, cookie_header
+
+
+def read_bodiless_request(scope: Scope) -> WsRequest:
+    """A request of any method but POST, whose body PHP never reads: nothing to wait for, so
+    the webservice's GET requests (most of them) need no coroutine here."""
+    query, _, cookie_header = _query_and_headers(scope)
+    return WsRequest(
+        scope["method"], query, {}, None, cookie_parser(cookie_header) if cookie_header else None
+    )
+
+
+async def read_request(scope: Scope, receive: Receive) -> WsRequest:
+    """The request straight from the ASGI scope: every webservice call pays for this, and a
+    Starlette Request (headers, URL and query objects) costs more than the parsing itself."""
+    if scope["method"] != "POST":
+        return read_bodiless_request(scope)
+    query, content_type, cookie_header = _query_and_headers(scope)
     body: dict[str, str] = {}
     files: dict[str, UploadedFile] = {}
-    if method == "POST":
-        # PHP fills $_POST only from these two encodings; a raw JSON body is never parsed.
-        if content_type.startswith("application/x-www-form-urlencoded"):
-            body = _form_pairs((await _read_body(receive)).decode("utf-8", "replace"))
-        elif content_type.startswith("multipart/form-data"):
-            body, files = await _read_multipart(scope, receive)
-    return WsRequest(method, query, body, files, cookie_parser(cookie_header) if cookie_header else None)
+    # PHP fills $_POST only from these two encodings; a raw JSON body is never parsed.
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        body = _form_pairs((await _read_body(receive)).decode("utf-8", "replace"))
+    elif content_type.startswith("multipart/form-data"):
+        body, files = await _read_multipart(scope, receive)
+    return WsRequest("POST", query, body, files, cookie_parser(cookie_header) if cookie_header else None)
 
 
 async def _read_multipart(scope: Scope, receive: Receive) -> tuple[dict[str, str], dict[str, UploadedFile]]:
