@@ -22,6 +22,7 @@ from vtiger_mock.crm.database import DELETED, ID_LIST_SIZES, Database
 # NULL (which matches nothing) up to the next size, so that few statements are ever prepared.
 ARM_SIZES = (1, 2, 4, 8)
 _SIZES = (*ARM_SIZES, *(size for size in ID_LIST_SIZES if size > ARM_SIZES[-1]))
+_LARGEST = ID_LIST_SIZES[-1]
 # The padded size of a part of n ids, for n up to the largest list.
 _PADDED = tuple(next(size for size in _SIZES if size >= n) for n in range(ID_LIST_SIZES[-1] + 1))
 
@@ -42,26 +43,39 @@ def look_up(db: Database, conn: Connection, entities: set[int], tables: dict[str
     """The modules of the live CRM records among `entities`, and the rows each module table of
     `tables` holds among its ids."""
     parts = [("", entities)] if entities else []  # "": crmentity
-    parts += [(table, ids) for table, ids in tables.items() if ids]
+    for table, ids in tables.items():
+        if ids:
+            parts.append((table, ids))
     found = Found({}, {table: {} for table in tables})
     if not parts:
         return found
-    largest = ID_LIST_SIZES[-1]
-    if any(len(ids) > largest for _, ids in parts):
-        # A big batch (a long query or sync page): each part in chunks of its own.
-        for n, (table, ids) in enumerate(parts):
-            key = f"lookup.{n}.{table or 'crmentity'}"  # the part number is written into the SQL
-            rows = db.rows_for_ids(conn, key, partial(_part, db, table, n), ids)
-            _collect(found, parts, rows)
-        return found
-    shape = tuple((table, _PADDED[len(ids)]) for table, ids in parts)
-    statement = db.prepared(("lookup", shape), lambda: _union(db, shape))
+    # Every request prints some references: plain loops here, no generator frames.
+    shape: list[tuple[str, int]] = []
     values: list[int | None] = []
-    for (_, ids), (_, size) in zip(parts, shape, strict=True):
+    for table, ids in parts:
+        count = len(ids)
+        if count > _LARGEST:
+            return _look_up_in_chunks(db, conn, parts, found)
+        size = _PADDED[count]
+        shape.append((table, size))
         values += ids
-        values += [None] * (size - len(ids))
+        if size > count:
+            values += [None] * (size - count)
+    key = ("lookup", *shape)
+    statement = db.prepared(key, lambda: _union(db, tuple(shape)))
     # Binds are numbered in the order they appear, which is the order of `values`.
     _collect(found, parts, statement._run_values(conn, values).fetchall())
+    return found
+
+
+def _look_up_in_chunks(
+    db: Database, conn: Connection, parts: list[tuple[str, set[int]]], found: Found
+) -> Found:
+    """A big batch (a long query or sync page): each part in chunks of its own."""
+    for n, (table, ids) in enumerate(parts):
+        key = f"lookup.{n}.{table or 'crmentity'}"  # the part number is written into the SQL
+        rows = db.rows_for_ids(conn, key, partial(_part, db, table, n), ids)
+        _collect(found, parts, rows)
     return found
 
 
