@@ -66,6 +66,24 @@ def test_each_challenge_gives_a_new_token(ws: WsClient) -> None:
     assert len(tokens) == 5
 
 
+def test_getchallenge_is_one_statement_outside_any_transaction(crm: CRM, ws: WsClient) -> None:
+    """The user lookup and the token write are one upsert, committed on its own; an unknown user
+    (or a deleted one, or a name differing only in case from no user) writes nothing."""
+    statements: list[str] = []
+    raw = crm.db.connection().connection.dbapi_connection
+    raw.set_trace_callback(statements.append)
+    try:
+        token = ws.challenge(username="ADMIN")["token"]
+        ws.get(operation="getchallenge", username="nobody")
+    finally:
+        raw.set_trace_callback(None)
+    assert not any(s.startswith(("BEGIN", "COMMIT")) for s in statements)
+    assert sum(s.startswith("INSERT INTO ws_tokens") for s in statements) == 2
+    with crm.db.transaction() as conn:
+        rows = conn.connection.dbapi_connection.execute("SELECT userid, token FROM ws_tokens").fetchall()
+    assert rows == [(1, token)]
+
+
 @pytest.mark.parametrize(
     "name",
     ["getchallenge_unknown_user", "getchallenge_missing_username", "getchallenge_empty_username"],

@@ -4,6 +4,7 @@ vtws_getParameter) and how envelopes are encoded (PHP's json_encode) — spec §
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -45,6 +46,18 @@ def test_operation_is_case_insensitive(registry: OperationRegistry, spelling: st
     req = request(query={"operation": spelling})
     assert req.operation == "getchallenge"
     assert op(registry, "getchallenge") is registry.get(req.operation)
+
+
+def test_transaction_modes_come_from_the_registry(registry: OperationRegistry, tmp_path: Path) -> None:
+    # getchallenge's one statement commits on its own; POST operations write; GET ones read.
+    assert op(registry, "getchallenge").transaction == "autocommit"
+    assert op(registry, "create").transaction == "write"
+    assert op(registry, "login").transaction == "write"
+    assert op(registry, "retrieve").transaction == "read"
+    spec = {"type": "GET", "handler": "vtiger_mock.operations.auth:getchallenge", "transaction": "sometimes"}
+    (tmp_path / "operations.json").write_text(json.dumps({"getchallenge": spec}))
+    with pytest.raises(ValueError, match="transaction mode"):
+        OperationRegistry.from_file(tmp_path / "operations.json")
 
 
 def test_operation_from_query_or_body_and_the_body_wins() -> None:
