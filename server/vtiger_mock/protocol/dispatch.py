@@ -28,6 +28,7 @@ def _reject_constant(name: str) -> Any:
 
 # Digits enough for an integer beyond 64 bits (19 for one below -2**63).
 _LONG_DIGITS = re.compile(r"\d{19}")
+_UNREAD = object()
 
 # json_decode's default nesting limit.
 PHP_JSON_DEPTH = 512
@@ -45,17 +46,21 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def _read_fast(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except ValueError:  # orjson.JSONDecodeError: the standard library has its say
+        return _UNREAD
+
+
 def decode_json(text: str) -> Any:
     """PHP json_decode($v, true): anything it cannot decode becomes null, never an error.
 
     orjson reads most texts several times faster.  The standard library's parser reads the rest:
     what orjson refuses (lone surrogates, too deep) and long digit runs, where orjson makes an
     integer beyond 64 bits a float but the standard library keeps it whole."""
-    try:
-        if _LONG_DIGITS.search(text) is not None:
-            raise ValueError("read by the standard library")
-        value = orjson.loads(text)
-    except ValueError:  # orjson.JSONDecodeError is one
+    value = _read_fast(text) if _LONG_DIGITS.search(text) is None else _UNREAD
+    if value is _UNREAD:
         try:
             value = json.loads(text, parse_constant=_reject_constant)
         except (ValueError, RecursionError):
