@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import random
 import threading
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -225,8 +226,10 @@ class Auth:
         )
 
 
+@lru_cache(maxsize=1024, typed=True)
 def _actor(user_id: int, user_name: Any, is_admin: Any, decimals_value: Any) -> Actor:
-    """An actor from the user's row values (user_name, is_admin, no_of_currency_decimals)."""
+    """An actor from the user's row values (user_name, is_admin, no_of_currency_decimals).
+    Kept: actors are immutable, and the same few are made on every request."""
     decimals = str(decimals_value or "2")
     return Actor(
         id=user_id,

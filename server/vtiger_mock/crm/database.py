@@ -549,7 +549,7 @@ class Database:
             shapes.add(names)
         update = self.prepared(("update", table.name, names), partial(_update_columns, table, names))
         values = [row.get(name) for name in names]
-        update._run(conn, {"key": key, **{f"v{i:03d}": value for i, value in enumerate(values)}})
+        update._run_values(conn, _in_bind_order(update, [*values, key]))
         known = _read_as_stored(values, map(self._kept_types(table).__getitem__, names))
         if known is not None:
             return dict(zip(names, known, strict=True))
