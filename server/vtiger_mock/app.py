@@ -56,9 +56,7 @@ def build_crm(settings: Settings, clock: Clock | None = None) -> CRM:
     )
     if settings.freeze_at is not None:
         crm.clock.freeze(settings.freeze_at)
-    crm.db.create_all()
-    fresh = crm.db.is_empty()
-    crm.initialize()
+    fresh = crm.initialize()
     if fresh and settings.seed_data:
         Seeder(crm).load(read_fixture(settings.seed_data, settings.fixtures_dir))
     return crm

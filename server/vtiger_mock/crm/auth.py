@@ -75,8 +75,7 @@ class Auth:
         """user_name lookup as MySQL's ci collation does it: case-insensitive, live users only."""
         u = self.users
         found = self.db.prepared(
-            "auth.user_by_name",
-            lambda: sa.select(u.c.crmid).where(u.c.user_name == sa.bindparam("name"), u.c[DELETED] == 0),
+            "auth.user_by_name", lambda: sa.select(u.c.crmid).where(*_live_user_named(u))
         ).first(conn, name=user_name)
         return int(found[0]) if found is not None else None
 
@@ -102,7 +101,7 @@ class Auth:
     # ------------------------------------------------------------------ tokens
 
     def issue_token(self, conn: Connection, user_name: str) -> tuple[str, int, int] | None:
-        """A new challenge token for the live user `user_name` (found as find_user_id finds it),
+        """A new challenge token for the live user `user_name` (matched as find_user_id matches),
         replacing the user's previous one; None when there is no such user.
 
         One statement: the lookup and the write together are atomic on their own, so getchallenge
@@ -118,7 +117,7 @@ class Auth:
             insert = sqlite.insert(t).from_select(
                 ["userid", "token", "expiretime"],
                 sa.select(u.c.crmid, sa.bindparam("token"), sa.bindparam("expires"))
-                .where(u.c.user_name == sa.bindparam("name"), u.c[DELETED] == 0)
+                .where(*_live_user_named(u))
                 .limit(1),
             )
             excluded = insert.excluded
@@ -224,6 +223,11 @@ class Auth:
         self.db.prepared("auth.session_drop", lambda: s.delete().where(s.c.id == sa.bindparam("id"))).execute(
             conn, id=session_id
         )
+
+
+def _live_user_named(u: sa.Table) -> tuple[Any, ...]:
+    """The live user bound as "name", matched as MySQL's ci collation matches (the NOCASE column)."""
+    return (u.c.user_name == sa.bindparam("name"), u.c[DELETED] == 0)
 
 
 @lru_cache(maxsize=1024, typed=True)

@@ -578,18 +578,14 @@ class Database:
     def create_all(self) -> None:
         """Every table and index not there yet, as one script (SQLAlchemy's create_all checks and
         runs its ~240 statements one at a time; start-up is a CI stand-in's most repeated cost)."""
-        with self.engine.connect() as conn:
-            conn.connection.dbapi_connection.executescript(self._schema_script)  # type: ignore[union-attr]
-
-    @cached_property
-    def _schema_script(self) -> str:
-        # Compiled once: start-up creates the schema, then checks it again as it initialises.
         dialect = self.engine.dialect
         statements: list[Any] = []
         for table in self.metadata.sorted_tables:
             statements.append(CreateTable(table, if_not_exists=True))
             statements += [CreateIndex(i, if_not_exists=True) for i in sorted(table.indexes, key=_index_name)]
-        return ";\n".join(str(statement.compile(dialect=dialect)).strip() for statement in statements) + ";"
+        script = ";\n".join(str(statement.compile(dialect=dialect)).strip() for statement in statements)
+        with self.engine.connect() as conn:
+            conn.connection.dbapi_connection.executescript(script + ";")  # type: ignore[union-attr]
 
     def is_empty(self) -> bool:
         with self.engine.connect() as conn:

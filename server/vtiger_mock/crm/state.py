@@ -95,13 +95,16 @@ class CRM:
         self.ids = IdGenerator(self.clock, self.seed)
         self.auth.ids = self.ids
 
-    def initialize(self) -> None:
-        """Create the tables; a new database gets the records of a fresh install."""
+    def initialize(self) -> bool:
+        """Create the tables; a new database gets the records of a fresh install.  Whether the
+        database was new."""
         self.db.create_all()
-        if self.db.is_empty():
-            with self.db.transaction("write") as conn:
-                self.sequences.init(conn, list(self.modules), self.profile.first_crmid)
-                self.load_records(conn, self._initial_records())
+        if not self.db.is_empty():
+            return False
+        with self.db.transaction("write") as conn:
+            self.sequences.init(conn, list(self.modules), self.profile.first_crmid)
+            self.load_records(conn, self._initial_records())
+        return True
 
     def _initial_records(self) -> dict[str, list[dict[str, str]]]:
         data: dict[str, list[dict[str, str]]] = json.loads(
