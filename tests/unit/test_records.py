@@ -531,7 +531,9 @@ def test_duplicate_account_name_ignores_case(store: Store, acme: dict[str, Any],
         store.create("Accounts", {"accountname": name, "assigned_user_id": "19x1"})
 
 
-@pytest.mark.parametrize("name", [" Acme Corp", "Acme  Corp", "Acme Corp Ltd", "Acme Cor"])
+@pytest.mark.parametrize(
+    "name", [" Acme Corp", "Acme  Corp", "Acme Corp Ltd", "Acme Cor", "Acme Corp\t", "Acme Corp\n"]
+)
 def test_similar_account_names_are_not_duplicates(store: Store, acme: dict[str, Any], name: str) -> None:
     assert store.create("Accounts", {"accountname": name, "assigned_user_id": "19x1"})["accountname"] == name
 

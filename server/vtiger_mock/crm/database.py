@@ -139,6 +139,10 @@ class Prepared:
         """Run a write; the number of rows it touched."""
         return int(self._run(conn, params).rowcount)
 
+    def execute_values(self, conn: Connection, values: Sequence[Any]) -> int:
+        """execute(), binds given in positional order."""
+        return int(self._run_values(conn, values).rowcount)
+
 
 # Sizes of the id lists statements are prepared for; a list is padded up to the next size with
 # NULL (which matches nothing) and a longer one is run in chunks of the largest.  json_each(?)
@@ -197,7 +201,8 @@ def _as_stored(value: Any, kept: type) -> Any:
 def _read_as_stored(values: list[Any], kinds: Iterable[type]) -> list[Any] | None:
     """`values` as a read would give them back, or None when one cannot be told (read them)."""
     stored = list(map(_as_stored, values, kinds))
-    return None if any(v is UNSURE for v in stored) else stored
+    # `in` compares in C; the values are None, str, int and float, none equal to UNSURE.
+    return None if UNSURE in stored else stored
 
 
 def _blob_in_json(error: sqlite3.OperationalError) -> bool:
@@ -349,6 +354,7 @@ class Database:
         self._names: dict[tuple[str, str | None], tuple[str, ...]] = {}
         self._column_sets: dict[str, set[tuple[str, ...]]] = {}
         self._kept: dict[str, dict[str, type]] = {}
+        self._inserts: dict[str, tuple[Prepared, tuple[str, ...], tuple[type, ...], bool]] = {}
         self._local = threading.local()
         self._open: dict[threading.Thread, Connection] = {}
         self._open_lock = threading.Lock()
@@ -514,16 +520,28 @@ class Database:
         """INSERT every column of `table` (absent ones as NULL, flags as 0): one prepared statement
         per table instead of a statement built per call.  Returns the row as a read would give it
         when SQLite's affinity rules tell (see `_as_stored`); None when they do not."""
+        plan = self._inserts.get(table.name)
+        if plan is None:
+            plan = self._inserts[table.name] = self._insert_plan(table)
+        statement, columns, kinds, flagged = plan
+        full = {DELETED: 0, CONVERTED: 0, **row} if flagged else row
+        values = list(map(full.get, columns))
+        statement._run_values(conn, values)
+        stored = _read_as_stored(values, kinds)
+        return dict(zip(columns, stored, strict=True)) if stored is not None else None
+
+    def _insert_plan(self, table: sa.Table) -> tuple[Prepared, tuple[str, ...], tuple[type, ...], bool]:
+        """An insert of every column, bound in column order; the columns; the type each keeps; and
+        whether the table has the record flags."""
         columns = self._column_names(table)
         statement = self.prepared(
             ("insert", table.name),
             lambda: table.insert().values({c: sa.bindparam(f"v{i}") for i, c in enumerate(columns)}),
         )
-        full = {DELETED: 0, CONVERTED: 0, **row} if DELETED in table.c else row
-        values = [full.get(c) for c in columns]
-        statement._run_values(conn, _in_bind_order(statement, values))
-        stored = _read_as_stored(values, map(self._kept_types(table).__getitem__, columns))
-        return dict(zip(columns, stored, strict=True)) if stored is not None else None
+        if statement.names != tuple(f"v{i}" for i in range(len(columns))):
+            raise RuntimeError(f"the insert into {table.name} binds its values out of column order")
+        kept = self._kept_types(table)
+        return statement, columns, tuple(kept[c] for c in columns), DELETED in table.c
 
     def update_row(
         self, conn: Connection, table: sa.Table, key: int, row: dict[str, Any], changed: Iterable[str]

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -20,7 +20,7 @@ from vtiger_mock.crm import specials
 from vtiger_mock.crm.clock import Clock
 from vtiger_mock.crm.database import DELETED, Database
 from vtiger_mock.crm.files import FILE_UITYPES, attachment_ids
-from vtiger_mock.crm.id_lookup import Found, look_up
+from vtiger_mock.crm.id_lookup import look_up
 from vtiger_mock.crm.inventory import Inventory
 from vtiger_mock.crm.modules import ModuleRegistry
 from vtiger_mock.crm.schema import FieldMeta, ModuleMeta
@@ -97,7 +97,6 @@ class RecordStore:
         self.modules = modules
         self.clock = clock
         self.sequences = sequences
-        self._groups = modules.get("Groups")
         # Tables holding the rows of more than one module (Calendar, Events and Emails).
         self._shared_tables = {t for t, n in Counter(m.table for m in modules).items() if n > 1}
         self._users = modules.get("Users")
@@ -209,12 +208,12 @@ class RecordStore:
     ) -> list[dict[str, Any]]:
         """Stored rows → Vtiger's output objects: every value a string, ids as <prefix>x<id>.
         `as_query`: printed as the query operation prints them (some fields come out empty)."""
-        layout = _layout(module, fields, with_label=with_label, with_id=with_id, as_query=as_query)
+        layout = _layout(
+            self.modules, module, fields, with_label=with_label, with_id=with_id, as_query=as_query
+        )
         converters = list(layout.converters)
-        if layout.batch_fields:
-            printer = _Printer(self, conn, [f for _, f in layout.batch_fields], rows)
-            for i, f in layout.batch_fields:
-                converters[i] = printer.converter(f)
+        if layout.batch:
+            _print_batch(self.db, conn, layout.batch, rows, converters)
         names, columns, order = layout.names, layout.columns, layout.order
         out = []
         for row in rows:
@@ -261,51 +260,6 @@ class RecordStore:
                     parts.append(value)
         return " ".join(parts)
 
-    def plan_references(self, lookups: _Lookups, ids: set[int], targets: Sequence[str]) -> None:
-        """What printing references to `targets` needs looked up."""
-        for target in targets:
-            m = self.modules.get(target)
-            if m is None:
-                continue
-            if m.kind == "crm":
-                lookups.entities |= ids
-            else:
-                lookups.tables.setdefault(m.table, set()).update(ids)
-
-    def references_from(self, found: Found, ids: set[int], targets: Sequence[str]) -> dict[int, str]:
-        """For reference values: the first target module holding a live record with that id."""
-        out: dict[int, str] = {}
-        for target in targets:
-            m = self.modules.get(target)
-            if m is None:
-                continue
-            if m.kind == "crm":
-                hits = [i for i in ids if i not in out and found.setypes.get(i) == target]
-            elif m.field(SOFT_DELETE_FIELD) is not None:
-                # Tables with their own "deleted" column keep deleted rows printable (Currency).
-                hits = [i for i in ids if i not in out and found.held_by(m.table, i)]
-            else:
-                hits = [i for i in ids if i not in out and found.live_in(m.table, i)]
-            for i in hits:
-                out[i] = f"{m.id_prefix}x{i}"
-        return out
-
-    def plan_owners(self, lookups: _Lookups, ids: set[int]) -> None:
-        for m in (self._groups, self._users):
-            if m is not None:
-                lookups.tables.setdefault(m.table, set()).update(ids)
-
-    def owners_from(self, found: Found, ids: set[int]) -> dict[int, str]:
-        """Owners print as 20x<id> when a group has the id (groups are checked first), else 19x<id>;
-        a deleted user still owns its records (VtigerCRMActorMeta::exists() ignores the flag)."""
-        out: dict[int, str] = {}
-        for m in (self._groups, self._users):
-            if m is not None:
-                for i in ids:
-                    if i not in out and found.held_by(m.table, i):
-                        out[i] = f"{m.id_prefix}x{i}"
-        return out
-
     # ---------------------------------------------------------------- writing
 
     def create(self, conn: Connection, module: ModuleMeta, element: Any, actor: Actor) -> dict[str, Any]:
@@ -316,19 +270,15 @@ class RecordStore:
         record_id = (
             self.sequences.next_id(conn) if module.kind == "crm" else self._next_actor_id(conn, module)
         )
-        for f in module.fields:
-            if f.name not in values:
-                values[f.col] = f.default
+        values = {**_defaults(module), **values}
         self._stamp(module, values, now, actor, created=True)
         specials.compute(module, values, _supplied(element), created=True)
         if module.numbering is not None:
             num_field = module.field(module.numbering.field)
             if num_field is not None:
                 values[num_field.col] = self.sequences.next_record_number(conn, module)
-        for f in module.fields:
-            # Readonly user references (creator, smcreatorid) name whoever created the record.
-            if f.readonly and f.uitype == USER_REFERENCE_UITYPE:
-                values[f.col] = actor.id
+        for col in _creator_columns(module):
+            values[col] = actor.id
         self._check_duplicate(conn, module, values, None)
         target = self._store_module(module, values)
         selector = module.selector
@@ -534,20 +484,19 @@ class RecordStore:
         if _is_empty(value):
             return
         table = self.db.table_for(module)
-        column = table.c[f.col]
-        # MySQL's ci collation: case-insensitive, trailing spaces ignored.
+        # MySQL's ci collation: case-insensitive, trailing spaces (only spaces) ignored.
         other = self.db.prepared(
-            f"records.duplicate.{table.name}",
+            ("records.duplicate", table.name),
             lambda: (
                 sa.select(table.c.crmid)
                 .where(
-                    sa.func.rtrim(column).collate("NOCASE") == sa.bindparam("value"),
+                    sa.func.rtrim(table.c[f.col]).collate("NOCASE") == sa.bindparam("value"),
                     table.c[DELETED] == 0,
                     table.c.crmid != sa.bindparam("record"),
                 )
                 .limit(1)
             ),
-        ).first(conn, value=str(value).rstrip(), record=record_id if record_id is not None else -1)
+        ).first(conn, value=str(value).rstrip(" "), record=record_id if record_id is not None else -1)
         if other is not None:
             raise errors.duplicate_detected()
 
@@ -580,57 +529,103 @@ class RecordStore:
         return max(int(current or 0) + 1, floor)
 
 
-class _Lookups:
-    """The ids a batch of rows needs looked up, gathered from all its fields: one statement."""
+class _Source(NamedTuple):
+    """Where an id a reference or owner field prints may be found; a field's sources are tried in
+    order and the first holding the id names it (its prefix)."""
 
-    def __init__(self) -> None:
-        self.entities: set[int] = set()
-        self.tables: dict[str, set[int]] = {}
-
-    def run(self, db: Database, conn: Connection) -> Found:
-        return look_up(db, conn, self.entities, self.tables)
+    table: str  # "" for crmentity: a live CRM record filed under `setype`
+    setype: str
+    test: Literal["setype", "live", "held"]  # held: any row, deleted or not
+    prefix: str  # "11x"
 
 
-class _Printer:
-    """Prints the reference and owner fields of one batch of rows, looking up every referenced id
-    of the batch, for all its fields, in one statement."""
+class _BatchField(NamedTuple):
+    """A reference or owner field of a layout, printed per batch of rows."""
 
-    def __init__(
-        self,
-        store: RecordStore,
-        conn: Connection,
-        fields: Sequence[FieldMeta],
-        rows: Sequence[Mapping[str, Any]],
-    ) -> None:
-        lookups = _Lookups()
-        wanted: dict[str, set[int]] = {}
-        owners: set[int] = set()
-        for f in fields:
-            if f.kind == "reference":
-                ids = {int(v) for r in rows if (v := r.get(f.col)) not in (None, "")}
-                ids.discard(0)
-                wanted[f.name] = ids
-                if ids:
-                    store.plan_references(lookups, ids, f.refers_to)
-            elif f.kind == "owner":
-                owners.update(int(v) for r in rows if (v := r.get(f.col)) is not None)
-        if owners:
-            store.plan_owners(lookups, owners)
-        found = lookups.run(store.db, conn)
-        self._refs = {
-            f.name: store.references_from(found, wanted[f.name], f.refers_to)
-            for f in fields
-            if f.name in wanted
-        }
-        self._owners = store.owners_from(found, owners)
+    position: int  # its place among the layout's converters
+    col: str
+    owner: bool  # an owner id found nowhere prints bare; a reference prints ""
+    sources: tuple[_Source, ...]
 
-    def converter(self, f: FieldMeta) -> Callable[[Any], Any]:
-        """The function printing this reference or owner field's stored values for this batch."""
-        if f.kind == "reference":
-            refs = self._refs[f.name]
-            return lambda stored: "" if stored in (None, "") else refs.get(int(stored), "")
-        owners = self._owners
-        return lambda stored: "" if stored is None else owners.get(int(stored), str(stored))
+
+def _sources(modules: ModuleRegistry, f: FieldMeta) -> tuple[_Source, ...]:
+    """Owners print as 20x<id> when a group has the id (groups are checked first), else 19x<id>;
+    a deleted user still owns its records (VtigerCRMActorMeta::exists() ignores the flag).
+    References print as the first target module holding a live record with that id; actors with a
+    `deleted` column of their own (Currency) print deleted rows too."""
+    out: list[_Source] = []
+    if f.kind == "owner":
+        for m in (modules.get("Groups"), modules.get("Users")):
+            if m is not None:
+                out.append(_Source(m.table, m.name, "held", f"{m.id_prefix}x"))
+        return tuple(out)
+    for target in f.refers_to:
+        m = modules.get(target)
+        if m is None:
+            continue
+        if m.kind == "crm":
+            out.append(_Source("", m.name, "setype", f"{m.id_prefix}x"))
+        elif m.field(SOFT_DELETE_FIELD) is not None:
+            out.append(_Source(m.table, m.name, "held", f"{m.id_prefix}x"))
+        else:
+            out.append(_Source(m.table, m.name, "live", f"{m.id_prefix}x"))
+    return tuple(out)
+
+
+def _print_batch(
+    db: Database,
+    conn: Connection,
+    batch: tuple[_BatchField, ...],
+    rows: Sequence[Mapping[str, Any]],
+    converters: list[Callable[[Any], Any]],
+) -> None:
+    """Sets the converters of a batch's reference and owner fields, every id of every field looked
+    up in one statement.  Every retrieve, create and revise prints one such batch: plain loops."""
+    entities: set[int] = set()
+    tables: dict[str, set[int]] = {}
+    wanted: list[set[int]] = []
+    for field in batch:
+        col = field.col
+        if field.owner:
+            ids = {int(v) for r in rows if (v := r.get(col)) is not None}
+        else:
+            ids = {int(v) for r in rows if (v := r.get(col)) not in (None, "")}
+            ids.discard(0)
+        wanted.append(ids)
+        if ids:
+            for source in field.sources:
+                if not source.table:
+                    entities |= ids
+                elif source.table in tables:
+                    tables[source.table] |= ids
+                else:
+                    tables[source.table] = set(ids)
+    found = look_up(db, conn, entities, tables)
+    for field, ids in zip(batch, wanted, strict=True):
+        printed: dict[int, str] = {}
+        for source in field.sources:
+            if len(printed) == len(ids):
+                break
+            if source.test == "setype":
+                setypes, setype = found.setypes, source.setype
+                hits = [i for i in ids if i not in printed and setypes.get(i) == setype]
+            elif source.test == "held":
+                held = found.rows[source.table]
+                hits = [i for i in ids if i not in printed and i in held]
+            else:
+                held = found.rows[source.table]
+                hits = [i for i in ids if i not in printed and held.get(i) == 0]
+            for i in hits:
+                printed[i] = f"{source.prefix}{i}"
+        converters[field.position] = partial(_print_owner if field.owner else _print_reference, printed)
+
+
+def _print_reference(printed: dict[int, str], stored: Any) -> str:
+    return "" if stored in (None, "") else printed.get(int(stored), "")
+
+
+def _print_owner(printed: dict[int, str], stored: Any) -> str:
+    return "" if stored is None else printed.get(int(stored), str(stored))
 
 
 _BATCH_KINDS = frozenset({"reference", "owner"})
@@ -647,7 +642,7 @@ class _Layout:
     names: tuple[str, ...]
     columns: tuple[str, ...]
     converters: tuple[Callable[[Any], Any], ...]  # placeholders where the batch decides
-    batch_fields: tuple[tuple[int, FieldMeta], ...]  # reference / owner fields: printed per batch
+    batch: tuple[_BatchField, ...]  # reference / owner fields: printed per batch
     order: tuple[str, ...] | None
     labelled: bool  # records carry a label (retrieve of CRM records)
     label_inside: bool  # the label is not the last key (Products): keys are reordered after it
@@ -663,6 +658,7 @@ def _static_converter(f: FieldMeta) -> Callable[[Any], Any]:
 
 
 def _layout(
+    modules: ModuleRegistry,
     module: ModuleMeta,
     fields: Sequence[FieldMeta] | None,
     *,
@@ -697,7 +693,11 @@ def _layout(
         names=tuple(entry[0] for entry in printing),
         columns=tuple(entry[1] for entry in printing),
         converters=tuple(entry[2] for entry in printing),
-        batch_fields=tuple((i, entry[3]) for i, entry in enumerate(printing) if entry[3] is not None),
+        batch=tuple(
+            _BatchField(i, f.col, f.kind == "owner", _sources(modules, f))
+            for i, (_, _, _, f) in enumerate(printing)
+            if f is not None
+        ),
         order=order,
         labelled=labelled,
         label_inside=labelled and order is not None and order[-1] != "label",
@@ -720,6 +720,24 @@ def _json_number(stored: Any) -> int | float:
     """Printed as a raw JSON number: the one non-string value of a retrieve (Products currency1)."""
     number = float(stored or 0)
     return int(number) if number.is_integer() else number
+
+
+def _defaults(module: ModuleMeta) -> dict[str, Any]:
+    """Every column of a new record with its default: what a create does not set."""
+    found: dict[str, Any] | None = module.memo.get("defaults")
+    if found is None:
+        found = module.memo["defaults"] = {f.col: f.default for f in module.fields}
+    return found
+
+
+def _creator_columns(module: ModuleMeta) -> tuple[str, ...]:
+    """Readonly user references (creator, smcreatorid): they name whoever created the record."""
+    found: tuple[str, ...] | None = module.memo.get("creator_columns")
+    if found is None:
+        found = module.memo["creator_columns"] = tuple(
+            f.col for f in module.fields if f.readonly and f.uitype == USER_REFERENCE_UITYPE
+        )
+    return found
 
 
 def _supplied(element: Any) -> set[str]:

@@ -7,10 +7,12 @@ Both live in the database and are advanced inside the writing transaction, so co
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vtiger_mock.crm.database import Database
+from vtiger_mock.crm.database import Database, Prepared
 from vtiger_mock.crm.schema import ModuleMeta
 
 CRMID = "crmid"
@@ -32,23 +34,33 @@ class Sequences:
         ]
         conn.execute(self.db.sequences.insert(), rows)
 
-    def _get(self, conn: Connection, name: str) -> str | None:
+    @cached_property
+    def _read(self) -> Prepared:
         seq = self.db.sequences
-        found = self.db.prepared(
+        return self.db.prepared(
             "sequences.get", lambda: sa.select(seq.c.value).where(seq.c.name == sa.bindparam("name"))
-        ).first(conn, name=name)
-        return str(found[0]) if found is not None else None
+        )
 
-    def _set(self, conn: Connection, name: str, value: str) -> None:
+    @cached_property
+    def _write(self) -> Prepared:
         seq = self.db.sequences
-        changed = self.db.prepared(
+        statement = self.db.prepared(
             "sequences.set",
             lambda: (
                 seq.update().where(seq.c.name == sa.bindparam("name")).values(value=sa.bindparam("value"))
             ),
-        ).execute(conn, name=name, value=value)
-        if changed == 0:
-            conn.execute(seq.insert().values(name=name, value=value))
+        )
+        assert statement.names == ("value", "name")  # the order _set binds them in
+        return statement
+
+    # Every create moves two counters: their statements are kept and bound by position.
+    def _get(self, conn: Connection, name: str) -> str | None:
+        found = self._read.first_of(conn, (name,))
+        return str(found[0]) if found is not None else None
+
+    def _set(self, conn: Connection, name: str, value: str) -> None:
+        if self._write.execute_values(conn, (value, name)) == 0:
+            conn.execute(self.db.sequences.insert().values(name=name, value=value))
 
     def next_id(self, conn: Connection) -> int:
         value = int(self._get(conn, CRMID) or "0") + 1
