@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -244,6 +244,15 @@ def _with_id_list(build: Callable[[list[sa.BindParameter[Any]]], Any], names: li
     return build([sa.bindparam(name) for name in names])
 
 
+class _InsertPlan(NamedTuple):
+    """How insert_row writes a table's rows, worked out once per table."""
+
+    statement: Prepared  # every column, bound in column order
+    columns: tuple[str, ...]
+    kinds: tuple[type, ...]  # the type each column keeps (`_kept_type`)
+    flagged: bool  # the table has the record flags (DELETED, CONVERTED)
+
+
 class Transaction:
     """`with db.transaction(mode) as conn`: begun and ended on the driver (SQLAlchemy's own
     bookkeeping costs ten times SQLite's BEGIN + COMMIT).  "write" takes SQLite's write lock up
@@ -354,7 +363,7 @@ class Database:
         self._names: dict[tuple[str, str | None], tuple[str, ...]] = {}
         self._column_sets: dict[str, set[tuple[str, ...]]] = {}
         self._kept: dict[str, dict[str, type]] = {}
-        self._inserts: dict[str, tuple[Prepared, tuple[str, ...], tuple[type, ...], bool]] = {}
+        self._inserts: dict[str, _InsertPlan] = {}
         self._local = threading.local()
         self._open: dict[threading.Thread, Connection] = {}
         self._open_lock = threading.Lock()
@@ -530,9 +539,7 @@ class Database:
         stored = _read_as_stored(values, kinds)
         return dict(zip(columns, stored, strict=True)) if stored is not None else None
 
-    def _insert_plan(self, table: sa.Table) -> tuple[Prepared, tuple[str, ...], tuple[type, ...], bool]:
-        """An insert of every column, bound in column order; the columns; the type each keeps; and
-        whether the table has the record flags."""
+    def _insert_plan(self, table: sa.Table) -> _InsertPlan:
         columns = self._column_names(table)
         statement = self.prepared(
             ("insert", table.name),
@@ -541,7 +548,7 @@ class Database:
         if statement.names != tuple(f"v{i}" for i in range(len(columns))):
             raise RuntimeError(f"the insert into {table.name} binds its values out of column order")
         kept = self._kept_types(table)
-        return statement, columns, tuple(kept[c] for c in columns), DELETED in table.c
+        return _InsertPlan(statement, columns, tuple(kept[c] for c in columns), DELETED in table.c)
 
     def update_row(
         self, conn: Connection, table: sa.Table, key: int, row: dict[str, Any], changed: Iterable[str]

@@ -40,9 +40,6 @@ CREATED_TIME = "createdtime"
 MODIFIED_TIME = "modifiedtime"
 MODIFIED_BY = "modifiedby"
 
-# uitype 52: a user reference the server fills in (modifiedby, creator).
-USER_REFERENCE_UITYPE = 52
-
 # Actors with a `deleted` column of their own (Currency, Tax) are marked, not removed, by a delete:
 # references to them still print (VtigerCRMActorMeta::exists() ignores the flag) - an invoice keeps
 # printing its deleted currency as "21x1" (patched_retrieve_inventory).
@@ -270,14 +267,14 @@ class RecordStore:
         record_id = (
             self.sequences.next_id(conn) if module.kind == "crm" else self._next_actor_id(conn, module)
         )
-        values = {**_defaults(module), **values}
+        values = {**module.default_row, **values}
         self._stamp(module, values, now, actor, created=True)
         specials.compute(module, values, _supplied(element), created=True)
         if module.numbering is not None:
             num_field = module.field(module.numbering.field)
             if num_field is not None:
                 values[num_field.col] = self.sequences.next_record_number(conn, module)
-        for col in _creator_columns(module):
+        for col in module.creator_columns:
             values[col] = actor.id
         self._check_duplicate(conn, module, values, None)
         target = self._store_module(module, values)
@@ -557,18 +554,18 @@ def _sources(modules: ModuleRegistry, f: FieldMeta) -> tuple[_Source, ...]:
     if f.kind == "owner":
         for m in (modules.get("Groups"), modules.get("Users")):
             if m is not None:
-                out.append(_Source(m.table, m.name, "held", f"{m.id_prefix}x"))
+                out.append(_Source(m.table, m.name, "held", m.ws_prefix))
         return tuple(out)
     for target in f.refers_to:
         m = modules.get(target)
         if m is None:
             continue
         if m.kind == "crm":
-            out.append(_Source("", m.name, "setype", f"{m.id_prefix}x"))
+            out.append(_Source("", m.name, "setype", m.ws_prefix))
         elif m.field(SOFT_DELETE_FIELD) is not None:
-            out.append(_Source(m.table, m.name, "held", f"{m.id_prefix}x"))
+            out.append(_Source(m.table, m.name, "held", m.ws_prefix))
         else:
-            out.append(_Source(m.table, m.name, "live", f"{m.id_prefix}x"))
+            out.append(_Source(m.table, m.name, "live", m.ws_prefix))
     return tuple(out)
 
 
@@ -720,24 +717,6 @@ def _json_number(stored: Any) -> int | float:
     """Printed as a raw JSON number: the one non-string value of a retrieve (Products currency1)."""
     number = float(stored or 0)
     return int(number) if number.is_integer() else number
-
-
-def _defaults(module: ModuleMeta) -> dict[str, Any]:
-    """Every column of a new record with its default: what a create does not set."""
-    found: dict[str, Any] | None = module.memo.get("defaults")
-    if found is None:
-        found = module.memo["defaults"] = {f.col: f.default for f in module.fields}
-    return found
-
-
-def _creator_columns(module: ModuleMeta) -> tuple[str, ...]:
-    """Readonly user references (creator, smcreatorid): they name whoever created the record."""
-    found: tuple[str, ...] | None = module.memo.get("creator_columns")
-    if found is None:
-        found = module.memo["creator_columns"] = tuple(
-            f.col for f in module.fields if f.readonly and f.uitype == USER_REFERENCE_UITYPE
-        )
-    return found
 
 
 def _supplied(element: Any) -> set[str]:

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+# uitype 52: a user reference the server fills in (modifiedby, creator).
+USER_REFERENCE_UITYPE = 52
+
 # How a field's value is stored and printed.  The webservice type (`type_name`) is what describe
 # shows; `kind` is what the store and the value converters need.
 FieldKind = Literal[
@@ -139,6 +142,25 @@ class ModuleMeta:
         if "owner" not in self.memo:
             self.memo["owner"] = next((f for f in self.fields if f.kind == "owner"), None)
         found: FieldMeta | None = self.memo["owner"]
+        return found
+
+    @property
+    def default_row(self) -> dict[str, Any]:
+        """Every column of a new record with its default: what a create does not set.  Shared:
+        copied, never changed."""
+        found: dict[str, Any] | None = self.memo.get("default_row")
+        if found is None:
+            found = self.memo["default_row"] = {f.col: f.default for f in self.fields}
+        return found
+
+    @property
+    def creator_columns(self) -> tuple[str, ...]:
+        """Readonly user references (creator, smcreatorid): they name whoever created the record."""
+        found: tuple[str, ...] | None = self.memo.get("creator_columns")
+        if found is None:
+            found = self.memo["creator_columns"] = tuple(
+                f.col for f in self.fields if f.readonly and f.uitype == USER_REFERENCE_UITYPE
+            )
         return found
 
     @property

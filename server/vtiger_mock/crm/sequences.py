@@ -50,7 +50,8 @@ class Sequences:
                 seq.update().where(seq.c.name == sa.bindparam("name")).values(value=sa.bindparam("value"))
             ),
         )
-        assert statement.names == ("value", "name")  # the order _set binds them in
+        if statement.names != ("value", "name"):  # the order _set binds them in
+            raise RuntimeError(f"sequences.set binds {statement.names}")
         return statement
 
     # Every create moves two counters: their statements are kept and bound by position.
