@@ -72,13 +72,13 @@ class InProcess:
 
     def sql_only(self, text: str) -> Callable[[], None]:
         """Run just the SQL statement the query compiles to (same connection setup as a request)."""
-        _module, compiled = compile_vtql(self.crm, text, "left-to-right")
-        statement = compiled.statement
-        assert statement is not None
+        query = compile_vtql(self.crm, text, "left-to-right")
+        prepared, arguments = query.prepared, query.compiled.arguments(query.values)
+        assert prepared is not None and arguments is not None
 
         def run() -> None:
             with self.crm.db.transaction() as conn:
-                conn.execute(statement).all()
+                prepared.rows(conn, **arguments)
 
         return run
 

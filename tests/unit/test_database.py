@@ -88,7 +88,7 @@ def test_live_row_flags_are_written_into_the_sql_not_bound(ws: WsClient, crm: CR
         ok(ws.sget(operation="query", query="SELECT * FROM Accounts WHERE accountname = 'Iota';"))
         crm.modules.memo.pop("answers", None)
     statements = [p.sql for p in crm.db._prepared.values()]
-    statements += [c.memo["sql"][0] for _, c in crm.modules.memo["vtql"].values() if "sql" in c.memo]
+    statements += [q.prepared.sql for q in crm.modules.memo["vtql"].values() if q.prepared is not None]
     flagged = [sql for sql in statements if re.search(r"\b(_deleted|_converted) = \?", sql)]
     assert len(statements) > 10 and flagged == []
 

@@ -379,25 +379,35 @@ class Database:
         """The compiled form of `build()`, compiled on first use; `key` names the statement."""
         found = self._prepared.get(key)
         if found is None:
-            statement = _inline_constants(build())
-            compiled = statement.compile(dialect=self.engine.dialect)
-            names = tuple(compiled.positiontup or ())
-            packing = pack(statement) if self.packs_rows else None
-            packed = packing.statement.compile(dialect=self.engine.dialect) if packing is not None else None
-            if packing is not None and packed is not None and tuple(packed.positiontup or ()) == names:
-                sql, unpack = str(packed), packing.unpack
-            else:
-                sql, unpack = str(compiled), None
-            found = Prepared(
-                sql=sql,
-                names=names,
-                columns=tuple(statement.selected_columns.keys()) if isinstance(statement, sa.Select) else (),
-                constants=dict(compiled.params),
-                unpack=unpack,
-                plain_sql=str(compiled),
-            )
-            self._prepared[key] = found
+            found = self._prepared[key] = self.prepare(build())
         return found
+
+    def prepare(self, statement: Any) -> Prepared:
+        """`statement` compiled for running straight on the DBAPI connection (not kept: callers
+        that run it again keep it, as `prepared` does)."""
+        statement = _inline_constants(statement)
+        # Post-compile: an IN over a fixed list (a module's selector values) becomes plain binds.
+        dialect, options = self.engine.dialect, {"render_postcompile": True}
+        compiled = statement.compile(dialect=dialect, compile_kwargs=options)
+        names = tuple(compiled.positiontup or ())
+        packing = pack(statement) if self.packs_rows else None
+        packed = (
+            packing.statement.compile(dialect=dialect, compile_kwargs=options)
+            if packing is not None
+            else None
+        )
+        if packing is not None and packed is not None and tuple(packed.positiontup or ()) == names:
+            sql, unpack = str(packed), packing.unpack
+        else:
+            sql, unpack = str(compiled), None
+        return Prepared(
+            sql=sql,
+            names=names,
+            columns=tuple(statement.selected_columns.keys()) if isinstance(statement, sa.Select) else (),
+            constants=dict(compiled.params),
+            unpack=unpack,
+            plain_sql=str(compiled),
+        )
 
     def rows_for_ids(
         self,
@@ -499,31 +509,6 @@ class Database:
             self._open.clear()
         self._local = threading.local()
         self.engine.dispose()
-
-    def fetch(self, conn: Connection, statement: Any, memo: dict[str, Any]) -> tuple[list[str], list[Any]]:
-        """Run a SELECT whose values are all bound in it.  Returns column names and rows.
-
-        The first run goes through SQLAlchemy, whose cache already knows the statement's shape;
-        a statement run again (the caller keeps it) is compiled once into `memo`, values included,
-        and executed straight on the DBAPI cursor."""
-        found = memo.get("sql")
-        if found is None and not memo.get("seen"):
-            memo["seen"] = True
-            result = conn.execute(statement)
-            return list(result.keys()), list(result.all())
-        if found is None:
-            compiled = statement.compile(
-                dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True}
-            )
-            params = [compiled.params[name] for name in compiled.positiontup or ()]
-            found = memo["sql"] = (str(compiled), params, list(statement.selected_columns.keys()))
-        sql, params, keys = found
-        cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(sql, params)
-            return keys, cursor.fetchall()
-        finally:
-            cursor.close()
 
     def insert_row(self, conn: Connection, table: sa.Table, row: dict[str, Any]) -> dict[str, Any] | None:
         """INSERT every column of `table` (absent ones as NULL, flags as 0): one prepared statement

@@ -1,16 +1,21 @@
 """VTQL tree → one SQLAlchemy Core SELECT over the module's table, with Vtiger 8.2.0's semantics.
 
-Every client value reaches SQL as a bound parameter.  Where real Vtiger would paste text that MySQL
-then rejects (an unknown ORDER BY column, a bare word that names no column, an id without "x"),
-8.2.0 swallows the database error and answers an empty list; the compiler marks such a query as
-`empty` instead of building it.
+Every client value reaches SQL as a bound parameter, and a value's bind is computed from the value
+only when the query runs (`CompiledQuery.arguments`): the tree of a statement's shape (vtql/shapes.py)
+compiles once, with placeholders, and serves every statement of that shape.  So nothing the
+compiler decides may depend on a quoted value's text, only on its field and its kind.
+
+Where real Vtiger would paste text that MySQL then rejects (an unknown ORDER BY column, a bare word
+that names no column, an id without "x"), 8.2.0 swallows the database error and answers an empty
+list; the compiler builds no statement for such a query, or, when a value is to blame,
+`arguments` says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -44,17 +49,35 @@ class _Broken(Exception):
     """The SQL real Vtiger would send is invalid: 8.2.0 answers []."""
 
 
+class ValueBind(NamedTuple):
+    """A bind parameter carrying a value of the statement, computed when the query runs."""
+
+    name: str
+    source: Value | int  # the tree's value, or the index of a template placeholder (vtql/shapes.py)
+    convert: Callable[[Value], Any]  # raises _Broken when the value makes Vtiger's SQL invalid
+
+
 @dataclass(frozen=True)
 class CompiledQuery:
     statement: sa.Select[Any] | None  # None: the query yields [] without touching the database
+    binds: tuple[ValueBind, ...]  # the statement's value parameters (the others it fixed itself)
     fields: tuple[FieldMeta, ...]  # the fields to print (select * → all of them)
     output: tuple[str, ...] | None  # key order of an explicit column list ("id" included)
     count: bool
     # count(*) is one row; LIMIT still applies to it (`limit 1, 5` → [])
     count_offset: int = 0
     count_limit: int = ROW_CAP
-    # The statement's SQL text and parameters, compiled on first execution.
-    memo: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def arguments(self, values: Sequence[Value] = ()) -> dict[str, Any] | None:
+        """The value parameters for a statement whose placeholders stand for `values`; None when
+        a value breaks the SQL real Vtiger would send (8.2.0 answers [])."""
+        try:
+            return {
+                b.name: b.convert(values[b.source] if isinstance(b.source, int) else b.source)
+                for b in self.binds
+            }
+        except _Broken:
+            return None
 
 
 def module_checker(modules: ModuleRegistry) -> Callable[[str], None]:
@@ -92,8 +115,14 @@ class Compiler:
         self.module = module
         self.table = table
         self.logic = logic
+        self._placeholders: Mapping[str, int] = {}
+        self._binds: list[ValueBind] = []
 
-    def compile(self, query: Query) -> CompiledQuery:
+    def compile(self, query: Query, placeholders: Mapping[str, int] | None = None) -> CompiledQuery:
+        """`query`'s statement; `placeholders` maps the raw text of each placeholder value in a
+        shape's template tree to its index among the values `arguments` will be given."""
+        self._placeholders = placeholders or {}
+        self._binds = []
         fields, output = self._columns(query)
         count = isinstance(query.columns, CountStar)
         try:
@@ -101,12 +130,20 @@ class Compiler:
             offset, limit = self._limit(query)
             order = self._order(query)
         except _Broken:
-            return CompiledQuery(None, fields, output, count)
+            return CompiledQuery(None, (), fields, output, count)
+        binds = tuple(self._binds)
         if count:
             statement = sa.select(sa.func.count()).select_from(self.table).where(*where)
-            return CompiledQuery(statement, (), None, True, count_offset=offset, count_limit=limit)
+            return CompiledQuery(statement, binds, (), None, True, count_offset=offset, count_limit=limit)
         statement = sa.select(self.table).where(*where).order_by(*order).offset(offset).limit(limit)
-        return CompiledQuery(statement, fields, output, False)
+        return CompiledQuery(statement, binds, fields, output, False)
+
+    def _bind(self, value: Value, convert: Callable[[Value], Any]) -> sa.BindParameter[Any]:
+        """A bind parameter for `value`, converted by `convert` when the query runs."""
+        name = f"value_{len(self._binds)}"
+        self._binds.append(ValueBind(name, self._placeholders.get(value.raw, value), convert))
+        # Not `required`: a statement with a fixed IN list is compiled with its values (post-compile).
+        return sa.bindparam(name, None, required=False)
 
     # ------------------------------------------------------------------ clauses
 
@@ -158,33 +195,24 @@ class Compiler:
         return clauses
 
     def _condition(self, condition: Condition) -> ColumnElement[bool]:
-        if condition.field == "id":
-            column: ColumnElement[Any] = self.table.c.crmid
-            values = [self._id_value(v) for v in condition.values]
-        else:
-            f = self.module.by_name[condition.field]
-            column = self.table.c[f.col]
-            values = [self._value(f, v) for v in condition.values]
+        f = None if condition.field == "id" else self.module.by_name[condition.field]
+        column: ColumnElement[Any] = self.table.c.crmid if f is None else self.table.c[f.col]
         op = condition.operator
+        plain = f is not None and f.kind not in ("reference", "owner")
+        if op is Operator.LIKE and plain and condition.values[0].kind is not ValueKind.WORD:
+            # A LIKE pattern is text whatever the column ("employees like '1%'"); a plain bound
+            # string also keeps SQLite's LIKE index optimisation, which a CAST would defeat.
+            return self._text_of(condition.field, column).like(self._bind(condition.values[0], _text))
+        values = [self._value(f, v) if f is not None else self._bind(v, _id_value) for v in condition.values]
         if op is Operator.IN:
             return column.in_(values)
         value = values[0]
         if op is Operator.LIKE:
             text_column = self._text_of(condition.field, column)
-            like_field = self.module.field(condition.field)
-            if (
-                condition.field != "id"
-                and like_field is not None
-                and like_field.kind not in ("reference", "owner")
-            ):
-                # A LIKE pattern is text whatever the column ("employees like '1%'"); a plain bound
-                # string also keeps SQLite's LIKE index optimisation, which a CAST would defeat.
-                raw = condition.values[0]
-                if raw.kind is ValueKind.WORD:
-                    # null (MySQL: matches nothing), or a word naming another column; op() because
-                    # like() refuses a NULL operand.
-                    return text_column.op("LIKE", is_comparison=True)(value)
-                return text_column.like(raw.text)
+            if plain:
+                # A word: null (MySQL: matches nothing), or a word naming another column; op()
+                # because like() refuses a NULL operand.
+                return text_column.op("LIKE", is_comparison=True)(value)
             return text_column.like(sa.cast(value, sa.Text))
         comparisons: dict[Operator, Callable[[Any, Any], ColumnElement[bool]]] = {
             Operator.EQ: lambda c, v: c == v,
@@ -204,12 +232,6 @@ class Compiler:
             return sa.func.printf(f"%.{f.scale if f.scale is not None else 8}f", column)
         return column if isinstance(column.type, sa.Text) else sa.cast(column, sa.Text)
 
-    def _id_value(self, value: Value) -> Any:
-        # The prefix is ignored ("99x5" means record 5); without an "x" the SQL is broken.
-        if "x" not in value.text:
-            raise _Broken
-        return split_ws_id(value.text)[1]
-
     def _value(self, f: FieldMeta, value: Value) -> Any:
         if value.kind is ValueKind.WORD:
             if value.text.lower() == "null":
@@ -219,16 +241,11 @@ class Compiler:
                 return self.table.c[other.col]  # a bare word naming a column compares columns
             if "x" not in value.text:
                 raise _Broken  # MySQL: unknown column
-        text = value.text
         if f.kind in ("reference", "owner"):
-            if "x" not in text:
-                raise _Broken  # owner values without "x" produce broken SQL
-            text = split_ws_id(text)[1]
-            return text if text.isdigit() else mysql_number(text)
+            return self._bind(value, _record_number)
         if f.kind in _NUMERIC_KINDS:
-            number = mysql_number(text)
-            return 0 if number is None else number
-        return text
+            return self._bind(value, _number)
+        return self._bind(value, _text)
 
     def _order(self, query: Query) -> list[ColumnElement[Any]]:
         if query.order_by is None:
@@ -254,6 +271,31 @@ class Compiler:
         if (count is not None and count < 0) or (offset is not None and offset < 0):
             raise _Broken
         return offset or 0, ROW_CAP if count is None else min(count, ROW_CAP)
+
+
+# How a value becomes its bind parameter, when the query runs.
+
+
+def _text(value: Value) -> str:
+    return value.text
+
+
+def _id_value(value: Value) -> str:
+    # The prefix is ignored ("99x5" means record 5); without an "x" the SQL is broken.
+    if "x" not in value.text:
+        raise _Broken
+    return split_ws_id(value.text)[1]
+
+
+def _record_number(value: Value) -> Any:
+    # Owner and reference values without "x" produce broken SQL.
+    text = _id_value(value)
+    return text if text.isdigit() else mysql_number(text)
+
+
+def _number(value: Value) -> float | int:
+    number = mysql_number(value.text)
+    return 0 if number is None else number
 
 
 def _integer(value: Value) -> int | None:

@@ -74,10 +74,14 @@ class Token:
 # One piece of input, alternatives in Vtiger's order: a word wins over a number ("10" is a word),
 # a quoted string may contain doubled quotes but not be empty, "<>" is "<" then ">".
 # re.ASCII because PHP's PCRE (no /u flag) only knows ASCII letters, digits and spaces.
+_QUOTED = r"'(?:[^']|'')+'"
 _PIECE = re.compile(
-    r"(?P<token>\w+|'(?:[^']|'')+'|\(|\)|[+-]?\d+|,|\*|=|<(?!=)|>(?!=)|<=|>=|!=|;)|(?P<space>[ \t\r\n]+)",
+    rf"(?P<token>\w+|{_QUOTED}|\(|\)|[+-]?\d+|,|\*|=|<(?!=)|>(?!=)|<=|>=|!=|;)|(?P<space>[ \t\r\n]+)",
     re.ASCII,
 )
+# The quoted piece alone.  No other piece contains a quote, so in text the lexer reads, this finds
+# exactly the quoted pieces the lexer reads.
+QUOTED_PIECE = re.compile(_QUOTED, re.ASCII)
 # PHP runs that expression with PCRE's JIT, whose stack (PHP's 192 KiB) overflows when the quoted-string
 # loop repeats more than this many times — once per byte, or per doubled quote — and preg_match then
 # fails like unreadable text.  Measured under PHP 8.2; nothing else in a statement gets near a limit.
