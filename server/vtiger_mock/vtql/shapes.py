@@ -28,7 +28,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from vtiger_mock.protocol.errors import WebServiceError
 from vtiger_mock.vtql.ast import Condition, Query, Value
@@ -79,6 +79,19 @@ def shape_of(text: str) -> Shape | None:
         return None  # nothing to share
     parts.append(text[position:])
     return Shape(tuple(key), "".join(parts), tuple(values))
+
+
+class _Outline(NamedTuple):
+    text: str  # the statement with each quoted piece replaced by _OUTLINE_MARK
+    quoted: tuple[str, ...]  # the quoted pieces, in order
+
+
+def _outline(text: str) -> _Outline | None:
+    """The outline of `text`; None when it cannot stand for the statement (too long, or holding
+    the mark itself)."""
+    if len(text) > _MAX_OUTLINED or _OUTLINE_MARK in text:
+        return None
+    return _Outline(QUOTED_PIECE.sub(_OUTLINE_MARK, text), tuple(QUOTED_PIECE.findall(text)))
 
 
 @dataclass(frozen=True)
@@ -139,12 +152,9 @@ class ShapeCache:
     ) -> Parsed:
         """`full_parse(text)`, from this shape's template when there is one.  `full_parse` runs
         the parser with the caller's checks; `check_where` is the value-reading condition check."""
-        outline = quoted = None
-        if len(text) <= _MAX_OUTLINED and _OUTLINE_MARK not in text:
-            outline, quoted = QUOTED_PIECE.sub(_OUTLINE_MARK, text), QUOTED_PIECE.findall(text)
-        template = self._by_outline.get(outline) if outline is not None else None
-        if template is not None and quoted is not None:
-            lexemes = tuple(quoted)
+        outline = _outline(text)
+        if outline is not None and (template := self._by_outline.get(outline.text)) is not None:
+            lexemes = outline.quoted
         else:
             shape = shape_of(text)
             if shape is None:
@@ -152,11 +162,11 @@ class ShapeCache:
             template = self._template(shape, full_parse)
             if template is None:
                 return Parsed(full_parse(text))
-            if outline is not None and quoted is not None and len(quoted) == len(shape.values):
+            if outline is not None and len(outline.quoted) == len(shape.values):
                 with self._lock:  # every quoted piece is a value: the outline tells the shape
                     if len(self._by_outline) >= _MAX_SHAPES:
                         self._by_outline.clear()
-                    self._by_outline[outline] = template
+                    self._by_outline[outline.text] = template
             lexemes = shape.values
         values = tuple(map(Value.from_lexeme, lexemes))
         try:
