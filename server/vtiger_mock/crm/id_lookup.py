@@ -16,10 +16,10 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vtiger_mock.crm.database import DELETED, ID_LIST_SIZES, Database
+from vtiger_mock.crm.database import DELETED, ID_LIST_SIZES, Database, pad_ids
 
-# Parts of up to this many ids are asked one arm per id; more take a list.  Either is padded with
-# NULL (which matches nothing) up to the next size, so that few statements are ever prepared.
+# Parts of up to this many ids are asked one arm per id; more take a list.  Either is padded up to
+# the next size (database.pad_ids), so that few statements are ever prepared.
 ARM_SIZES = (1, 2, 4, 8)
 _SIZES = (*ARM_SIZES, *(size for size in ID_LIST_SIZES if size > ARM_SIZES[-1]))
 _LARGEST = ID_LIST_SIZES[-1]
@@ -51,16 +51,14 @@ def look_up(db: Database, conn: Connection, entities: set[int], tables: dict[str
         return found
     # Every request prints some references: plain loops here, no generator frames.
     shape: list[tuple[str, int]] = []
-    values: list[int | None] = []
+    values: list[int] = []
     for table, ids in parts:
         count = len(ids)
         if count > _LARGEST:
             return _look_up_in_chunks(db, conn, parts, found)
         size = _PADDED[count]
         shape.append((table, size))
-        values += ids
-        if size > count:
-            values += [None] * (size - count)
+        values += pad_ids(list(ids), size)
     key = ("lookup", *shape)
     statement = db.prepared(key, lambda: _union(db, tuple(shape)))
     # Binds are numbered in the order they appear, which is the order of `values`.
