@@ -4,7 +4,9 @@ memory only while nothing could have changed what it reads."""
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 from pathlib import Path
+from typing import Any
 
 from starlette.testclient import TestClient
 
@@ -73,6 +75,41 @@ def test_writes_by_another_process_on_the_same_file_are_seen(tmp_path: Path) -> 
         assert count(reader) == 0
         writer.create("Accounts", {"accountname": "Epsilon", "assigned_user_id": "19x1"})
         assert count(reader) == 1 and names(reader) == ["Epsilon"]
+
+
+class _CountingAnswers(Answers):
+    """Answers that count how many requests they served from memory."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.served = 0
+
+    def get(self, key: Hashable, stamp: Any) -> bytes | None:
+        found = super().get(key, stamp)
+        self.served += found is not None
+        return found
+
+
+def test_sessions_and_tokens_are_not_data() -> None:
+    """A challenge, a login, a logout and a session touched by the idle timeout (on every request
+    once one is set) write only bookkeeping: kept answers stay; a record written still drops them."""
+    crm = new_crm()  # its own: the counting answers must not outlive the test
+    answers = crm.modules.memo["answers"] = _CountingAnswers()
+    settings = Settings(admin_access_key=ACCESS_KEY, session_idle_timeout=1800)
+    with TestClient(build_app(settings, crm=crm)) as http:
+        ws, other = WsClient(http), WsClient(http)
+        ws.login()
+        assert names(ws) == []
+        for _ in range(2):
+            other.challenge()
+            other.login()
+            assert names(ws) == []
+        ok(other.spost(operation="logout"))
+        assert names(ws) == []
+        assert answers.served == 3  # every query after the first
+        ws.create("Accounts", {"accountname": "Zeta", "assigned_user_id": "19x1"})
+        assert names(ws) == ["Zeta"]
+        assert answers.served == 3
 
 
 def test_answers_keep_within_their_budget_dropping_the_oldest() -> None:

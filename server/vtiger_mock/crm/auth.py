@@ -129,6 +129,7 @@ class Auth:
         written = self.db.prepared("auth.token_for_name", build).execute(
             conn, name=user_name, token=token, expires=issued + TOKEN_LIFETIME
         )
+        self.db.note_bookkeeping(conn, written)
         return (token, issued, issued + TOKEN_LIFETIME) if written else None
 
     def live_token(self, conn: Connection, user_id: int) -> str | None:
@@ -148,7 +149,7 @@ class Auth:
         now = self.clock.epoch()
         s = self.db.ws_sessions
         if session_id is not None:
-            self.db.prepared(
+            reused = self.db.prepared(
                 "auth.session_reuse",
                 lambda: (
                     s.update()
@@ -156,10 +157,11 @@ class Auth:
                     .values(userid=sa.bindparam("user"), last_seen=sa.bindparam("now"))
                 ),
             ).execute(conn, id=session_id, user=user_id, now=now)
+            self.db.note_bookkeeping(conn, reused)
             return session_id
         # dechex(rand()) . uniqid(): typically 21 lowercase hex characters.
         session_id = self.ids.rand_hex() + self.ids.uniqid()
-        self.db.prepared(
+        added = self.db.prepared(
             "auth.session_add",
             lambda: s.insert().values(
                 id=sa.bindparam("id"),
@@ -167,7 +169,8 @@ class Auth:
                 created=sa.bindparam("now"),
                 last_seen=sa.bindparam("now"),
             ),
-        ).rows(conn, id=session_id, user=user_id, now=now)
+        ).execute(conn, id=session_id, user=user_id, now=now)
+        self.db.note_bookkeeping(conn, added)
         return session_id
 
     def session_actor(
@@ -212,17 +215,19 @@ class Auth:
             self.close_session(conn, session_id)
             return False
         s = self.db.ws_sessions
-        self.db.prepared(
+        touched = self.db.prepared(
             "auth.session_touch",
             lambda: s.update().where(s.c.id == sa.bindparam("id")).values(last_seen=sa.bindparam("now")),
         ).execute(conn, id=session_id, now=now)
+        self.db.note_bookkeeping(conn, touched)
         return True
 
     def close_session(self, conn: Connection, session_id: str) -> None:
         s = self.db.ws_sessions
-        self.db.prepared("auth.session_drop", lambda: s.delete().where(s.c.id == sa.bindparam("id"))).execute(
-            conn, id=session_id
-        )
+        dropped = self.db.prepared(
+            "auth.session_drop", lambda: s.delete().where(s.c.id == sa.bindparam("id"))
+        ).execute(conn, id=session_id)
+        self.db.note_bookkeeping(conn, dropped)
 
 
 def _live_user_named(u: sa.Table) -> tuple[Any, ...]:

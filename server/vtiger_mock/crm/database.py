@@ -299,6 +299,9 @@ class Transaction:
             self.raw.commit()
 
 
+# Key of Database.note_bookkeeping's count in a driver connection's `info`.
+_BOOKKEEPING = "vtiger_mock.bookkeeping_changes"
+
 TransactionMode = Literal["read", "write", "autocommit"]
 _BEGIN: dict[str, str] = {"read": "BEGIN", "write": "BEGIN IMMEDIATE", "autocommit": ""}
 
@@ -501,12 +504,22 @@ class Database:
 
     def data_stamp(self, conn: Connection) -> tuple[int, int, int, int]:
         """A value that changes whenever the data `conn` sees may have changed: rows written
-        through this connection (sqlite3's total_changes), commits by any other connection or
-        process (PRAGMA data_version), and wholesale replacement (invalidate()).  Results kept
-        for a stamp are valid while the stamp stays the same."""
-        raw = conn.connection.dbapi_connection
+        through this connection (sqlite3's total_changes) other than bookkeeping, commits by any
+        other connection or process (PRAGMA data_version), and wholesale replacement
+        (invalidate()).  Results kept for a stamp are valid while the stamp stays the same."""
+        fairy = conn.connection
+        raw = fairy.dbapi_connection
         version = raw.execute("PRAGMA data_version").fetchone()[0]  # type: ignore[union-attr]
-        return (self._generation, id(raw), raw.total_changes, int(version))  # type: ignore[union-attr]
+        changes = raw.total_changes - fairy.info.get(_BOOKKEEPING, 0)  # type: ignore[union-attr]
+        return (self._generation, id(raw), changes, int(version))
+
+    def note_bookkeeping(self, conn: Connection, rows: int) -> None:
+        """`rows` were written to the session or token tables, which no kept answer is read from:
+        left out of data_stamp, so that a login, a challenge or a session touched by the idle
+        timeout (every request, when one is set) does not throw away every kept answer.  Counted
+        per driver connection (SQLAlchemy's `info` lives as long as it), as total_changes is."""
+        info = conn.connection.info
+        info[_BOOKKEEPING] = info.get(_BOOKKEEPING, 0) + rows
 
     def close(self) -> None:
         """Close the kept connections and the engine's pool (the CLI, before the process ends or
