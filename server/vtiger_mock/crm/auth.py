@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import random
 import threading
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -126,10 +127,9 @@ class Auth:
                 set_={"token": excluded.token, "expiretime": excluded.expiretime},
             )
 
-        written = self.db.prepared("auth.token_for_name", build).execute(
-            conn, name=user_name, token=token, expires=issued + TOKEN_LIFETIME
+        written = self._bookkeeping(
+            conn, "auth.token_for_name", build, name=user_name, token=token, expires=issued + TOKEN_LIFETIME
         )
-        self.db.note_bookkeeping(conn, written)
         return (token, issued, issued + TOKEN_LIFETIME) if written else None
 
     def live_token(self, conn: Connection, user_id: int) -> str | None:
@@ -149,19 +149,23 @@ class Auth:
         now = self.clock.epoch()
         s = self.db.ws_sessions
         if session_id is not None:
-            reused = self.db.prepared(
+            self._bookkeeping(
+                conn,
                 "auth.session_reuse",
                 lambda: (
                     s.update()
                     .where(s.c.id == sa.bindparam("id"))
                     .values(userid=sa.bindparam("user"), last_seen=sa.bindparam("now"))
                 ),
-            ).execute(conn, id=session_id, user=user_id, now=now)
-            self.db.note_bookkeeping(conn, reused)
+                id=session_id,
+                user=user_id,
+                now=now,
+            )
             return session_id
         # dechex(rand()) . uniqid(): typically 21 lowercase hex characters.
         session_id = self.ids.rand_hex() + self.ids.uniqid()
-        added = self.db.prepared(
+        self._bookkeeping(
+            conn,
             "auth.session_add",
             lambda: s.insert().values(
                 id=sa.bindparam("id"),
@@ -169,8 +173,10 @@ class Auth:
                 created=sa.bindparam("now"),
                 last_seen=sa.bindparam("now"),
             ),
-        ).execute(conn, id=session_id, user=user_id, now=now)
-        self.db.note_bookkeeping(conn, added)
+            id=session_id,
+            user=user_id,
+            now=now,
+        )
         return session_id
 
     def session_actor(
@@ -215,19 +221,27 @@ class Auth:
             self.close_session(conn, session_id)
             return False
         s = self.db.ws_sessions
-        touched = self.db.prepared(
+        self._bookkeeping(
+            conn,
             "auth.session_touch",
             lambda: s.update().where(s.c.id == sa.bindparam("id")).values(last_seen=sa.bindparam("now")),
-        ).execute(conn, id=session_id, now=now)
-        self.db.note_bookkeeping(conn, touched)
+            id=session_id,
+            now=now,
+        )
         return True
 
     def close_session(self, conn: Connection, session_id: str) -> None:
         s = self.db.ws_sessions
-        dropped = self.db.prepared(
-            "auth.session_drop", lambda: s.delete().where(s.c.id == sa.bindparam("id"))
-        ).execute(conn, id=session_id)
-        self.db.note_bookkeeping(conn, dropped)
+        self._bookkeeping(
+            conn, "auth.session_drop", lambda: s.delete().where(s.c.id == sa.bindparam("id")), id=session_id
+        )
+
+    def _bookkeeping(self, conn: Connection, key: str, build: Callable[[], Any], **params: Any) -> int:
+        """Run a write to the token or session tables: rows no kept answer is read from, so they are
+        counted apart from data (Database.note_bookkeeping).  The number of rows written."""
+        written = self.db.prepared(key, build).execute(conn, **params)
+        self.db.note_bookkeeping(conn, written)
+        return written
 
 
 def _live_user_named(u: sa.Table) -> tuple[Any, ...]:
